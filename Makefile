@@ -1,0 +1,79 @@
+# Dent.py book: the two commands are `make book` (build the HTML book) and `make test`
+# (everything CI checks). Both create the environment (.venv) first when it is missing.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROFILE ?= auto
+STAGES := _build/stage-times.txt
+
+# $(call timed,NAME,COMMAND): run COMMAND, print and record how long it took, keep its status.
+timed = start=$$(date +%s); echo "=== $(1)"; $(2); rc=$$?; \
+	took=$$(( $$(date +%s) - start )); mkdir -p _build; \
+	echo "$(1): $${took} s" >> $(STAGES); echo "=== $(1): $${took} s (exit $$rc)"; exit $$rc
+
+.PHONY: help venv book execute html test unit lint guards notebooks browser lab clean
+
+help:
+	@echo "make book   execute every notebook (PROFILE=$(PROFILE)) and build _build/html"
+	@echo "make test   lint, unit tests, notebook guards, notebooks (smoke), HTML, browser check"
+	@echo "make lab    open JupyterLab on the book with the dentpy environment"
+	@echo "make clean  remove _build (keeps .venv)"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements.txt
+	touch $@
+
+book: venv
+	$(PY) -m dentpy.book execute --profile $(PROFILE)
+	$(PY) -m dentpy.book html
+
+execute: venv
+	$(PY) -m dentpy.book execute --profile $(PROFILE)
+
+html: venv
+	$(PY) -m dentpy.book html
+
+lint: venv
+	$(PY) -m ruff check dentpy tests data_scripts
+
+unit: venv
+	$(PY) -m pytest -q
+
+guards: venv
+	$(PY) -m dentpy.book guards
+
+notebooks: venv
+	$(PY) -m dentpy.book execute --profile smoke
+
+browser: venv
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser check"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "NOTICE: chromium is missing and cannot be installed here (needs apt-get as root)"; \
+	  fi; \
+	fi
+	$(PY) -m dentpy.book check-site --skip-if-missing
+
+test:
+	@rm -f $(STAGES)
+	@$(call timed,install,$(MAKE) --no-print-directory venv)
+	@$(call timed,lint,$(MAKE) --no-print-directory lint)
+	@$(call timed,unit tests and guards,$(MAKE) --no-print-directory unit)
+	@$(call timed,notebooks (smoke),$(MAKE) --no-print-directory notebooks)
+	@$(call timed,book (HTML),$(MAKE) --no-print-directory html)
+	@$(call timed,browser check,$(MAKE) --no-print-directory browser)
+	@echo "=== time per stage"; cat $(STAGES)
+
+lab: venv
+	$(VENV)/bin/jupyter lab book/
+
+clean:
+	rm -rf _build
