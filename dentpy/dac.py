@@ -1,0 +1,422 @@
+"""Differentiable auto-cropping (DAC): find the region of interest by gradient ascent, then crop.
+
+After Top, Yeniad, Özdoğan and Nar (2024). A soft rectangle built from sigmoids (eqs. 1-2) is
+laid over a max-minus-min pooled copy of the image (eq. 5); the ratio of the mean inside to the
+mean outside (eq. 3) is maximised over the rectangle's centre and size by gradient ascent (eq. 4),
+in stages that sharpen the rectangle and shorten the step (Algorithm 1). The crop is then resized
+to a fixed output size without distorting the aspect ratio.
+
+Coordinates: the search runs on the pooled grid, where pooled pixel ``j`` sits at ``x = j``
+and covers input pixels ``[j*k, (j+1)*k)``. Boxes are returned as ``(x0, y0, x1, y1)`` in input
+pixel-edge coordinates (``x0 = 0`` is the left edge of the image, ``x1 = W`` its right edge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["AutoCrop", "auto_crop", "dac_cost", "find_roi", "max_min_dif", "rect_window"]
+
+_EPS = 1e-6  # keeps the two means of eq. 3 finite when the window covers all or nothing
+_RMIN_FRAC = 1 / 3.5  # r_min = w / 3.5 (Algorithm 1)
+_R0_FRAC = 1 / 2.3  # initial r_total = w / 2.3 (Algorithm 1)
+
+Number = float | Tensor
+
+
+def _check_positive(name: str, value: Number) -> None:
+    bad = bool((torch.as_tensor(value) <= 0).any()) or bool(torch.as_tensor(value).isnan().any())
+    if bad:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+
+
+def _check_k(k: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be an integer >= 1 (pooling window and stride), got {k!r}")
+
+
+def _sigmoid_pair(coord: Tensor, centre: Tensor, half: Tensor, gamma: Tensor) -> Tensor:
+    """1D soft box: sigma(gamma (t - (c - h))) * sigma(gamma ((c + h) - t)); shape (..., n)."""
+    t = coord - centre[..., None]
+    g = gamma[..., None]
+    return torch.sigmoid(g * (t + half[..., None])) * torch.sigmoid(g * (half[..., None] - t))
+
+
+def rect_window(
+    h: int,
+    w: int,
+    xc: Number,
+    yc: Number,
+    r_total: Number,
+    alpha: Number,
+    gamma: Number,
+) -> Tensor:
+    """Soft rectangle of eq. 2, sampled at integer pixel positions.
+
+    ``R(x, y) = A * B`` with ``A = sigma(x - (xc - r), y - (yc - alpha r), gamma)`` and
+    ``B = sigma((xc + r) - x, (yc + alpha r) - y, gamma)``, ``sigma(u, v, g)`` the product of two
+    logistic functions of ``g u`` and ``g v`` (eq. 1). Half-width ``r_total``, half-height
+    ``alpha * r_total`` (pixels), sharpness ``gamma`` (1/pixel).
+
+    Parameters are Python numbers or tensors of shape ``()`` or ``(B,)``; the result is
+    ``(h, w)`` when all are scalars, else ``(B, h, w)``, float (float64 if any input is).
+    Differentiable in every tensor parameter.
+    """
+    if int(h) < 1 or int(w) < 1:
+        raise ValueError(f"h and w must be >= 1, got h={h!r}, w={w!r}")
+    _check_positive("gamma", gamma)
+    _check_positive("alpha", alpha)
+    params = [torch.as_tensor(p) for p in (xc, yc, r_total, alpha, gamma)]
+    dtype = torch.float64 if any(p.dtype == torch.float64 for p in params) else torch.float32
+    params = [p.to(dtype) for p in params]
+    batched = any(p.ndim > 0 for p in params)
+    if any(p.ndim > 1 for p in params):
+        raise ValueError("xc, yc, r_total, alpha and gamma must be scalars or 1D (B,) tensors")
+    xc_, yc_, r_, a_, g_ = torch.broadcast_tensors(*[p.reshape(-1) for p in params])
+    xs = torch.arange(int(w), dtype=dtype, device=xc_.device)
+    ys = torch.arange(int(h), dtype=dtype, device=xc_.device)
+    win = _sigmoid_pair(ys, yc_, a_ * r_, g_)[:, :, None] * _sigmoid_pair(xs, xc_, r_, g_)[:, None]
+    return win if batched else win[0]
+
+
+def max_min_dif(x: Tensor, k: int = 10) -> Tensor:
+    """Local contrast ``maxPool(x) - minPool(x)`` with window = stride = ``k`` (eq. 5).
+
+    ``minPool(x) = -maxPool(-x)``. Input ``(H, W)`` or ``(B, 1, H, W)``, floating point; output
+    ``(H // k, W // k)`` or ``(B, 1, H // k, W // k)``, in the input's units. Trailing rows and
+    columns that do not fill a whole window are dropped, as ``F.max_pool2d`` does.
+    """
+    _check_k(k)
+    if not isinstance(x, Tensor) or x.ndim not in (2, 4) or (x.ndim == 4 and x.shape[1] != 1):
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"x must be a tensor of shape (H, W) or (B, 1, H, W), got {shape}")
+    if not x.is_floating_point():
+        raise ValueError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+    if x.shape[-1] < k or x.shape[-2] < k:
+        raise ValueError(f"x of size {tuple(x.shape[-2:])} is smaller than the window k={k}")
+    x4 = x[None, None] if x.ndim == 2 else x
+    out = F.max_pool2d(x4, k, k) + F.max_pool2d(-x4, k, k)
+    return out[0, 0] if x.ndim == 2 else out
+
+
+def dac_cost(
+    s: Tensor,
+    xc: Number,
+    yc: Number,
+    r: Number,
+    r_min: Number,
+    alpha: Number,
+    gamma: Number,
+) -> Tensor:
+    """DAC cost of eq. 3: ``f_inside / (f_outside + 1)``.
+
+    ``f_inside`` is the mean of ``s`` weighted by the window ``z = rect_window(..., r_min + r,
+    ...)``, ``f_outside`` its mean weighted by ``1 - z``. ``s`` is ``(h, w)`` or ``(B, h, w)``
+    (non-negative, e.g. the output of :func:`max_min_dif`); parameters are scalars or ``(B,)``.
+    Returns ``()`` or ``(B,)``. A tiny constant (1e-6) is added to both weight sums, so a
+    window that covers everything or nothing gives a finite cost.
+    """
+    if not isinstance(s, Tensor) or s.ndim not in (2, 3):
+        raise ValueError("s must be a tensor of shape (h, w) or (B, h, w)")
+    r_total = torch.as_tensor(r_min) + torch.as_tensor(r)
+    z = rect_window(s.shape[-2], s.shape[-1], xc, yc, r_total, alpha, gamma).to(s.dtype)
+    sz, s_sum = (s * z).sum((-2, -1)), s.sum((-2, -1))
+    z_sum = z.sum((-2, -1))
+    f_in = sz / (z_sum + _EPS)
+    f_out = (s_sum - sz) / (s.shape[-2] * s.shape[-1] - z_sum + _EPS)
+    return f_in / (f_out + 1)
+
+
+def _cost_and_grad(
+    s: Tensor, theta: Tensor, r_min: Tensor, alpha: Tensor, gamma: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Cost of eq. 3 and its analytic gradient w.r.t. ``theta = (xc, yc, r)``, batched.
+
+    Uses that the window is separable, ``z[i, j] = Y[i] X[j]``, so every sum is a cheap
+    vector-matrix-vector product. ``s`` is ``(B, h, w)``, ``theta`` ``(B, 3)``; the others
+    ``(B,)``. Returns ``(B,)`` and ``(B, 3)``; plain torch ops, so autograd can run through it.
+    """
+    h, w = s.shape[-2:]
+    xc, yc, r = theta.unbind(-1)
+    half_x = r_min + r
+    half_y = alpha * half_x
+    g = gamma[:, None]
+
+    def soft_box(n: int, c: Tensor, half: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        t = torch.arange(n, dtype=s.dtype, device=s.device) - c[:, None]
+        p = torch.sigmoid(g * (t + half[:, None]))
+        q = torch.sigmoid(g * (half[:, None] - t))
+        box = p * q
+        return box, g * box * (p - q), g * box * (2 - p - q)  # value, d/dcentre, d/dhalf
+
+    bx, bx_c, bx_h = soft_box(w, xc, half_x)
+    by, by_c, by_h = soft_box(h, yc, half_y)
+    # one batched product sums s along x against X and its two derivatives: (B, h) each
+    sx, sxc, sxh = torch.bmm(s, torch.stack([bx, bx_c, bx_h], -1)).unbind(-1)
+    sz = (by * sx).sum(-1)
+    sz_grad = torch.stack(
+        [
+            (by * sxc).sum(-1),
+            (by_c * sx).sum(-1),
+            (by * sxh).sum(-1) + alpha * (by_h * sx).sum(-1),
+        ],
+        -1,
+    )
+    ex, ey = bx.sum(-1), by.sum(-1)
+    z_sum = ex * ey
+    z_grad = torch.stack(
+        [ey * bx_c.sum(-1), ex * by_c.sum(-1), ey * bx_h.sum(-1) + alpha * ex * by_h.sum(-1)], -1
+    )
+    s_sum = s.sum((-2, -1))
+    z_in = (z_sum + _EPS)[:, None]
+    z_out = (h * w - z_sum + _EPS)[:, None]
+    f_in = sz / z_in[:, 0]
+    f_out = (s_sum - sz) / z_out[:, 0]
+    d_in = sz_grad / z_in - (f_in / z_in[:, 0])[:, None] * z_grad
+    d_out = -sz_grad / z_out + (f_out / z_out[:, 0])[:, None] * z_grad
+    denom = (f_out + 1)[:, None]
+    grad = d_in / denom - f_in[:, None] * d_out / denom**2
+    return f_in / (f_out + 1), grad
+
+
+def _as_batch(images: Tensor) -> Tensor:
+    """Validate ``images`` and return it as float ``(B, 1, H, W)``."""
+    if not isinstance(images, Tensor):
+        raise ValueError(f"images must be a torch.Tensor, got {type(images).__name__}")
+    if images.ndim not in (2, 3, 4) or (images.ndim == 4 and images.shape[1] != 1):
+        raise ValueError(
+            f"images must have shape (H, W), (B, H, W) or (B, 1, H, W), got {tuple(images.shape)}"
+        )
+    if images.numel() == 0:
+        raise ValueError(f"images is empty, shape {tuple(images.shape)}")
+    if images.dtype == torch.bool or images.is_complex():
+        raise ValueError(f"images must have a real float or integer dtype, got {images.dtype}")
+    x = images.reshape(-1, 1, *images.shape[-2:])
+    x = x if x.is_floating_point() else x.to(torch.float32)
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("images contains NaN or infinite values")
+    return x
+
+
+def find_roi(
+    images: Tensor,
+    *,
+    k: int = 10,
+    gamma0: float = 0.025,
+    gamma_factor: float = 4.0,
+    eta0: float = 96.0,
+    stages: int = 4,
+    max_steps: int = 100,
+    tol: float = 0.01,
+    clip: float = 0.05,
+    alpha: float | None = None,
+    return_history: bool = False,
+) -> Tensor | tuple[Tensor, list[Tensor]]:
+    """Find each image's region of interest by staged gradient ascent (Algorithm 1).
+
+    ``images``: ``(H, W)``, ``(B, H, W)`` or ``(B, 1, H, W)``, any real float or integer dtype
+    and range (the pooled image is rescaled to peak 1, so 8-bit, 16-bit and [0, 1] copies of
+    one image give the same box). All images are optimised together; each stops a stage on its
+    own once no parameter moves by more than ``tol`` pooled pixels, or after ``max_steps``.
+
+    The search runs on ``s = max_min_dif(image, k)`` of size ``h x w``: ``alpha = h / w``
+    unless given, start at the centre with ``r_min = w / 3.5`` and ``r = w / 2.3 - r_min``;
+    stage ``i = 0, 1, ...`` uses sharpness ``gamma0 * gamma_factor**i`` (1/pooled pixel) and
+    step ``eta0 / 2**i``. ``gamma_factor=4`` follows Algorithm 1 (0.025 to 1.6); the paper's
+    text (last value 0.2) implies 2. The gradient of eq. 3 is computed analytically; each
+    component is clipped to ``[-clip, clip]``, then the centre is put back inside the pooled
+    image and ``r`` replaced by ``|r|``.
+
+    Returns float32 boxes ``(B, 4)`` as ``(x0, y0, x1, y1)`` in input pixels, clamped to the
+    image; with ``return_history=True`` also the ``(B, 4)`` boxes at the start and after each
+    stage (``stages + 1`` tensors). A constant image has a zero gradient: its box is the
+    initial one.
+    """
+    _check_k(k)
+    for name, value in (("gamma0", gamma0), ("gamma_factor", gamma_factor), ("eta0", eta0)):
+        _check_positive(name, value)
+    _check_positive("clip", clip)
+    if alpha is not None:
+        _check_positive("alpha", alpha)
+    if stages < 1 or max_steps < 1:
+        raise ValueError(f"stages and max_steps must be >= 1, got {stages}, {max_steps}")
+    if tol < 0:
+        raise ValueError(f"tol must be >= 0, got {tol}")
+    x = _as_batch(images)
+    big_h, big_w = x.shape[-2:]
+    if big_h < 2 * k or big_w < 2 * k:
+        raise ValueError(
+            f"images of size {big_h}x{big_w} are too small for k={k}: need at least {2 * k} "
+            "pixels per side (a 2x2 pooled grid)"
+        )
+    s = max_min_dif(x, k)[:, 0]
+    s = s / s.amax((-2, -1), keepdim=True).clamp_min(1e-12)  # peak 1: any dtype, any range
+    n, h, w = s.shape
+    opts = {"dtype": s.dtype, "device": s.device}
+    alpha_t = torch.full((n,), h / w if alpha is None else float(alpha), **opts)
+    r_min = torch.full((n,), w * _RMIN_FRAC, **opts)
+    theta = torch.tensor([(w - 1) / 2, (h - 1) / 2, w * (_R0_FRAC - _RMIN_FRAC)], **opts)
+    theta = theta.repeat(n, 1)
+    upper = torch.tensor([w - 1, h - 1, float("inf")], **opts)
+
+    def to_boxes(th: Tensor) -> Tensor:
+        half_x = r_min + th[:, 2]
+        half_y = alpha_t * half_x
+        box = torch.stack(
+            [th[:, 0] - half_x, th[:, 1] - half_y, th[:, 0] + half_x, th[:, 1] + half_y], -1
+        )
+        box = (box + 0.5) * k
+        size = torch.tensor([big_w, big_h, big_w, big_h], **opts)
+        return torch.minimum(box.clamp_min(0), size).float()
+
+    history = [to_boxes(theta)]
+    for stage in range(stages):
+        gamma = torch.full((n,), gamma0 * gamma_factor**stage, **opts)
+        eta = eta0 / 2**stage
+        active = torch.ones(n, dtype=torch.bool, device=s.device)
+        for _ in range(max_steps):
+            _, grad = _cost_and_grad(s, theta, r_min, alpha_t, gamma)
+            new = theta + eta * grad.clamp(-clip, clip)
+            new = torch.cat([new[:, :2].clamp_min(0), new[:, 2:].abs()], -1)
+            new = torch.minimum(new, upper)
+            moved = (new - theta).abs().amax(-1)
+            theta = torch.where(active[:, None], new, theta)
+            active = active & (moved > tol)
+            if not bool(active.any()):
+                break
+        history.append(to_boxes(theta))
+    return (history[-1], history) if return_history else history[-1]
+
+
+def _fit_aspect(boxes: Tensor, height: int, width: int, aspect: float) -> Tensor:
+    """Grow ``boxes`` (B, 4) about their centres to height/width ``aspect``; never shrink.
+
+    A grown box is shifted back inside the image; along a side where it is larger than the
+    image it is centred on the image (the overhang is later filled with zeros).
+    """
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    bw = (boxes[:, 2] - boxes[:, 0]).clamp_min(1.0)
+    bh = (boxes[:, 3] - boxes[:, 1]).clamp_min(1.0)
+    bw, bh = torch.maximum(bw, bh / aspect), torch.maximum(bh, bw * aspect)
+
+    def place(c: Tensor, size: Tensor, limit: int) -> Tensor:
+        inside = torch.minimum((c - size / 2).clamp_min(0), limit - size)
+        return torch.where(size <= limit, inside, (limit - size) / 2)
+
+    x0, y0 = place(cx, bw, width), place(cy, bh, height)
+    return torch.stack([x0, y0, x0 + bw, y0 + bh], -1)
+
+
+def _crop_resize(x: Tensor, boxes: Tensor, out_size: tuple[int, int]) -> Tensor:
+    """Bilinear crop of ``boxes`` (B, 4, input pixels) from ``x`` (B, C, H, W) to ``out_size``.
+
+    Uses ``affine_grid`` + ``grid_sample`` (``align_corners=False``, zeros outside the image),
+    so the result is differentiable w.r.t. ``x`` and ``boxes``.
+    """
+    height, width = x.shape[-2:]
+    boxes = boxes.to(x.dtype)
+    zero = torch.zeros_like(boxes[:, 0])
+    scale_x = (boxes[:, 2] - boxes[:, 0]) / width  # box size as a fraction of the image
+    scale_y = (boxes[:, 3] - boxes[:, 1]) / height
+    shift_x = (boxes[:, 0] + boxes[:, 2]) / width - 1  # box centre in [-1, 1] coordinates
+    shift_y = (boxes[:, 1] + boxes[:, 3]) / height - 1
+    theta = torch.stack([scale_x, zero, shift_x, zero, scale_y, shift_y], -1).view(-1, 2, 3)
+    grid = F.affine_grid(theta, [x.shape[0], x.shape[1], *out_size], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def _check_out_size(out_size: tuple[int, int]) -> tuple[int, int]:
+    if (
+        not isinstance(out_size, Sequence)
+        or len(out_size) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in out_size)
+    ):
+        raise ValueError(f"out_size must be (height, width) of two ints >= 1, got {out_size!r}")
+    return int(out_size[0]), int(out_size[1])
+
+
+def auto_crop(
+    images: Tensor | Sequence[Tensor],
+    out_size: tuple[int, int] = (200, 370),
+    *,
+    boxes: Tensor | None = None,
+    **find_roi_kwargs: object,
+) -> Tensor:
+    """Crop each image's RoI and resize it bilinearly to ``out_size`` = (height, width).
+
+    ``images`` is a tensor accepted by :func:`find_roi` or a list of ``(H, W)`` / ``(1, H, W)``
+    tensors of different sizes. ``boxes`` (B, 4), if given, replaces the search; otherwise
+    :func:`find_roi` runs with ``find_roi_kwargs`` (same-sized list items are searched as one
+    batch). Each box is first grown to the output's aspect ratio, so nothing is distorted;
+    a grown box is shifted back inside the image, and where it is larger than the image the
+    missing part is zero-padded. Returns float32 ``(B, 1, *out_size)`` in the input's units.
+    """
+    out_size = _check_out_size(out_size)
+    if isinstance(images, Tensor):
+        x = _as_batch(images).float()
+        found = find_roi(x, **find_roi_kwargs) if boxes is None else boxes
+        if not isinstance(found, Tensor) or found.shape != (x.shape[0], 4):
+            raise ValueError(f"boxes must be a (B, 4) tensor with B={x.shape[0]}")
+        fitted = _fit_aspect(found.float(), x.shape[-2], x.shape[-1], out_size[0] / out_size[1])
+        return _crop_resize(x, fitted, out_size)
+    if not isinstance(images, Sequence) or len(images) == 0:
+        raise ValueError("images must be a tensor or a non-empty list of tensors")
+    if boxes is not None and (not isinstance(boxes, Tensor) or boxes.shape != (len(images), 4)):
+        raise ValueError(f"boxes must be a (B, 4) tensor with B={len(images)}")
+    batch = [_as_batch(im) for im in images]
+    if any(b.shape[0] != 1 for b in batch):
+        raise ValueError("each item of an images list must be one image, (H, W) or (1, H, W)")
+    out = torch.empty(len(batch), 1, *out_size)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, b in enumerate(batch):
+        groups.setdefault(tuple(b.shape[-2:]), []).append(i)
+    for idx in groups.values():
+        sub = None if boxes is None else boxes[idx]
+        out[idx] = auto_crop(
+            torch.cat([batch[i] for i in idx]), out_size, boxes=sub, **find_roi_kwargs
+        )
+    return out
+
+
+class AutoCrop(nn.Module):
+    """DAC as a network layer: find each image's RoI, crop it and resize it to ``out_size``.
+
+    Input ``(B, C, H, W)`` float; the search runs on the channel mean. Output
+    ``(B, C, *out_size)``. The crop uses ``grid_sample``, so gradients reach the input. With
+    ``detach_search=True`` (default) the box is treated as a constant; with ``False`` autograd
+    also runs back through every gradient-ascent step of the search (slower, more memory).
+    The boxes of the last forward pass are kept in ``last_boxes`` (B, 4, input pixels).
+    """
+
+    def __init__(
+        self,
+        out_size: tuple[int, int] = (200, 370),
+        *,
+        detach_search: bool = True,
+        **find_roi_kwargs: object,
+    ) -> None:
+        super().__init__()
+        self.out_size = _check_out_size(out_size)
+        self.detach_search = detach_search
+        self.find_roi_kwargs = find_roi_kwargs
+        self.last_boxes: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor) or x.ndim != 4 or not x.is_floating_point():
+            raise ValueError("x must be a float tensor of shape (B, C, H, W)")
+        gray = x.mean(1, keepdim=True)
+        if self.detach_search:
+            with torch.no_grad():
+                boxes = find_roi(gray.detach(), **self.find_roi_kwargs)
+        else:
+            boxes = find_roi(gray, **self.find_roi_kwargs)
+        self.last_boxes = boxes.detach()
+        aspect = self.out_size[0] / self.out_size[1]
+        return _crop_resize(x, _fit_aspect(boxes, x.shape[-2], x.shape[-1], aspect), self.out_size)
+
+    def extra_repr(self) -> str:
+        return f"out_size={self.out_size}, detach_search={self.detach_search}"

@@ -1,0 +1,297 @@
+"""Tests of dentpy.dac: window, pooling, cost, batched RoI search, crop and the AutoCrop layer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torchvision.ops import box_iou
+
+from dentpy.dac import AutoCrop, auto_crop, dac_cost, find_roi, max_min_dif, rect_window
+from dentpy.dac import _cost_and_grad as cost_and_grad  # the fast path, checked vs autograd
+
+H, W, K = 400, 740, 5  # pooled grid 80 x 148, the paper's search size
+
+
+def make_scenes(n: int, seed: int = 0, height: int = H, width: int = W):
+    """Bright striped rectangles (random place and size) on a dark noisy background, in [0, 1]."""
+    g = torch.Generator().manual_seed(seed)
+    images = 0.1 + 0.03 * torch.randn(n, height, width, generator=g)
+    boxes = []
+    for i in range(n):
+        fw = 0.62 + 0.25 * torch.rand(1, generator=g).item()
+        fh = min(0.95, fw * (0.9 + 0.2 * torch.rand(1, generator=g).item()))
+        bw, bh = int(fw * width), int(fh * height)
+        x0 = int(torch.randint(0, width - bw + 1, (1,), generator=g))
+        y0 = int(torch.randint(0, height - bh + 1, (1,), generator=g))
+        stripes = 0.25 * torch.sin(2 * torch.pi * torch.arange(bw) / 11.0)
+        images[i, y0 : y0 + bh, x0 : x0 + bw] = (
+            0.5 + stripes + 0.08 * torch.randn(bh, bw, generator=g)
+        )
+        boxes.append([x0, y0, x0 + bw, y0 + bh])
+    return images.clamp(0, 1), torch.tensor(boxes, dtype=torch.float32)
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return make_scenes(8)
+
+
+# --- rect_window ----------------------------------------------------------------------------
+
+
+def test_rect_window_hand_values():
+    # at the centre each of the four sigmoids sees +gamma*r: value sigma(g r)^2 sigma(g a r)^2
+    win = rect_window(9, 15, 7.0, 4.0, 3.0, 0.5, 1.0)
+    s = torch.sigmoid
+    expected = (s(torch.tensor(3.0)) ** 2 * s(torch.tensor(1.5)) ** 2).item()
+    assert win.shape == (9, 15)
+    assert win[4, 7].item() == pytest.approx(expected, rel=1e-6)
+    # on the left edge x = xc - r: one sigmoid is 1/2
+    edge = 0.5 * s(torch.tensor(6.0)) * s(torch.tensor(1.5)) ** 2
+    assert win[4, 4].item() == pytest.approx(edge.item(), rel=1e-6)
+
+
+def test_rect_window_range_and_sharp_limit():
+    win = rect_window(80, 148, 74.0, 40.0, 30.0, 80 / 148, 10.0)
+    assert bool(((win >= 0) & (win <= 1)).all())
+    assert win[40, 74].item() == pytest.approx(1.0, abs=1e-6)
+    assert win[0, 0].item() < 1e-6 and win[40, 120].item() < 1e-6
+    smooth = rect_window(80, 148, 74.0, 40.0, 30.0, 80 / 148, 0.01)
+    assert bool(((smooth > 0) & (smooth < 1)).all())
+
+
+def test_rect_window_batched_matches_scalar():
+    xc = torch.tensor([10.0, 20.0])
+    batched = rect_window(12, 30, xc, 6.0, torch.tensor([5.0, 8.0]), 0.4, torch.tensor([0.5, 2.0]))
+    assert batched.shape == (2, 12, 30)
+    torch.testing.assert_close(batched[1], rect_window(12, 30, 20.0, 6.0, 8.0, 0.4, 2.0))
+
+
+def test_rect_window_is_differentiable():
+    xc = torch.tensor(7.0, requires_grad=True)
+    r = torch.tensor(3.0, requires_grad=True)
+    rect_window(9, 15, xc, 4.0, r, 0.5, 1.0).sum().backward()
+    assert xc.grad is not None and r.grad is not None and r.grad.item() > 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"gamma": 0.0}, "gamma"),
+        ({"gamma": torch.tensor([1.0, -1.0])}, "gamma"),
+        ({"alpha": -0.5}, "alpha"),
+        ({"h": 0}, "h"),
+    ],
+)
+def test_rect_window_bad_input(kwargs, name):
+    args = {"h": 5, "w": 6, "xc": 2.0, "yc": 2.0, "r_total": 1.0, "alpha": 1.0, "gamma": 1.0}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        rect_window(**args)
+
+
+# --- max_min_dif ----------------------------------------------------------------------------
+
+
+def test_max_min_dif_matches_max_pool_and_numpy():
+    x = torch.rand(2, 1, 23, 31, dtype=torch.float64)
+    direct = F.max_pool2d(x, 4) + F.max_pool2d(-x, 4)  # maxPool - minPool
+    torch.testing.assert_close(max_min_dif(x, 4), direct)
+    a = x[0, 0].numpy()[:20, :28].reshape(5, 4, 7, 4)
+    reference = a.max(axis=(1, 3)) - a.min(axis=(1, 3))
+    np.testing.assert_allclose(max_min_dif(x[0, 0], 4).numpy(), reference)
+
+
+def test_max_min_dif_hand_case():
+    x = torch.tensor([[0.0, 1.0, 5.0, 5.0], [2.0, 3.0, 5.0, 5.0]])
+    torch.testing.assert_close(max_min_dif(x, 2), torch.tensor([[3.0, 0.0]]))
+
+
+@pytest.mark.parametrize(
+    ("x", "k", "match"),
+    [
+        (torch.rand(5, 5), 0, "k"),
+        (torch.rand(5, 5), 6, "smaller"),
+        (torch.rand(3, 5, 5), 2, "x must"),
+        (torch.ones(5, 5, dtype=torch.uint8), 2, "floating"),
+    ],
+)
+def test_max_min_dif_bad_input(x, k, match):
+    with pytest.raises(ValueError, match=match):
+        max_min_dif(x, k)
+
+
+# --- dac_cost -------------------------------------------------------------------------------
+
+
+def test_dac_cost_hand_case():
+    # gamma -> large: the window is exactly pixels 1..3 of a 1x5 row (centre 2, half-width 1.5)
+    s = torch.tensor([[1.0, 4.0, 4.0, 4.0, 2.0]], dtype=torch.float64)
+    cost = dac_cost(s, 2.0, 0.0, 0.5, 1.0, 1.0, 200.0)
+    assert cost.item() == pytest.approx(4.0 / (1.5 + 1), rel=1e-5)
+
+
+def test_dac_cost_gradcheck():
+    torch.manual_seed(0)
+    s = torch.rand(2, 8, 13, dtype=torch.float64)
+    params = [
+        torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for v in ([6.0, 5.0], [4.0, 3.5], [2.0, 1.0])
+    ]
+
+    def cost(xc, yc, r):
+        return dac_cost(s, xc, yc, r, torch.tensor([3.0, 4.0]), 0.6, torch.tensor([0.4, 1.5]))
+
+    assert torch.autograd.gradcheck(cost, params)
+
+
+def test_analytic_gradient_matches_autograd():
+    torch.manual_seed(1)
+    s = torch.rand(3, 10, 17, dtype=torch.float64)
+    theta = torch.tensor([[8.0, 5.0, 2.0], [6.0, 4.0, 1.0], [11.0, 6.0, 3.0]], dtype=torch.float64)
+    theta.requires_grad_(True)
+    r_min = torch.tensor([4.0, 5.0, 3.0], dtype=torch.float64)
+    alpha = torch.full((3,), 10 / 17, dtype=torch.float64)
+    gamma = torch.tensor([0.025, 0.4, 1.6], dtype=torch.float64)
+    cost = dac_cost(s, theta[:, 0], theta[:, 1], theta[:, 2], r_min, alpha, gamma)
+    (auto_grad,) = torch.autograd.grad(cost.sum(), theta)
+    value, grad = cost_and_grad(s, theta.detach(), r_min, alpha, gamma)
+    torch.testing.assert_close(value, cost.detach())
+    torch.testing.assert_close(grad, auto_grad)
+
+
+def test_dac_cost_bad_input():
+    with pytest.raises(ValueError, match="s must"):
+        dac_cost(torch.rand(5), 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="gamma"):
+        dac_cost(torch.rand(5, 5), 1.0, 1.0, 1.0, 1.0, 1.0, -1.0)
+
+
+# --- find_roi -------------------------------------------------------------------------------
+
+
+def test_find_roi_recovers_rectangles(scenes):
+    images, truth = scenes
+    boxes, history = find_roi(images, k=K, return_history=True)
+    iou = box_iou(boxes, truth).diag()
+    assert boxes.shape == (8, 4) and boxes.dtype == torch.float32
+    assert bool((iou > 0.7).all()), iou
+    assert iou.mean() > box_iou(history[0], truth).diag().mean()  # better than the start
+    assert len(history) == 5
+
+
+def test_find_roi_batched_equals_single(scenes):
+    images, _ = scenes
+    batched = find_roi(images[:3, None], k=K)
+    single = torch.cat([find_roi(im, k=K) for im in images[:3]])
+    torch.testing.assert_close(batched, single, atol=0.05, rtol=0)
+
+
+def test_find_roi_dtype_and_range_invariance(scenes):
+    images, _ = scenes
+    u8 = (images[:2] * 255).round().to(torch.uint8)
+    u16 = (u8.to(torch.int32) * 257).to(torch.uint16)
+    as_float = u8.to(torch.float64) / 255
+    reference = find_roi(u8, k=K)
+    torch.testing.assert_close(find_roi(u16, k=K), reference, atol=0.05, rtol=0)
+    torch.testing.assert_close(find_roi(as_float, k=K), reference, atol=0.05, rtol=0)
+
+
+def test_find_roi_constant_image_returns_initial_centred_box():
+    boxes, history = find_roi(torch.full((2, 100, 200), 7.0), k=10, return_history=True)
+    assert bool(torch.isfinite(boxes).all())
+    torch.testing.assert_close(boxes, history[0])
+    torch.testing.assert_close((boxes[:, 0] + boxes[:, 2]) / 2, torch.full((2,), 100.0))
+    torch.testing.assert_close((boxes[:, 1] + boxes[:, 3]) / 2, torch.full((2,), 50.0))
+
+
+def test_find_roi_boxes_stay_in_image():
+    boxes = find_roi(torch.rand(2, 60, 90), k=3, eta0=1e4, gamma0=1.0)
+    assert bool((boxes >= 0).all())
+    assert bool((boxes[:, [0, 2]] <= 90).all() and (boxes[:, [1, 3]] <= 60).all())
+
+
+@pytest.mark.parametrize(
+    ("images", "kwargs", "match"),
+    [
+        (torch.rand(2, 3, 40, 40), {}, "images must have shape"),
+        (torch.rand(40), {}, "images must have shape"),
+        (torch.rand(0, 40, 40), {}, "empty"),
+        (torch.full((40, 40), float("nan")), {}, "NaN"),
+        (torch.rand(15, 40), {}, "too small"),
+        (torch.rand(40, 40), {"k": 0}, "k must"),
+        (torch.rand(40, 40), {"gamma0": 0.0}, "gamma0"),
+        (torch.rand(40, 40), {"gamma_factor": -2.0}, "gamma_factor"),
+        (torch.rand(40, 40), {"eta0": 0.0}, "eta0"),
+        (torch.rand(40, 40), {"stages": 0}, "stages"),
+        (torch.rand(40, 40), {"tol": -1.0}, "tol"),
+        ([[0.0]], {}, "torch.Tensor"),
+    ],
+)
+def test_find_roi_bad_input(images, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        find_roi(images, **kwargs)
+
+
+# --- auto_crop and AutoCrop -----------------------------------------------------------------
+
+
+def test_auto_crop_given_box_keeps_aspect():
+    image = torch.arange(40 * 74, dtype=torch.float32).reshape(40, 74)
+    # a box with the output's aspect (20 x 37) maps to plain bilinear resizing of that region
+    out = auto_crop(image, (20, 37), boxes=torch.tensor([[0.0, 0.0, 74.0, 40.0]]))
+    expected = F.interpolate(image[None, None], size=(20, 37), mode="bilinear")
+    torch.testing.assert_close(out, expected)
+
+
+def test_auto_crop_grows_and_shifts_box_inside():
+    image = torch.zeros(100, 200)
+    image[:, 150:] = 1.0
+    # a tall box at the right edge is grown to aspect 1/2 (width 120) and shifted inside
+    out = auto_crop(image, (10, 20), boxes=torch.tensor([[170.0, 20.0, 200.0, 80.0]]))
+    assert out.shape == (1, 1, 10, 20)
+    expected = image[None, None, :, 80:200]
+    torch.testing.assert_close(out, F.interpolate(expected, size=(10, 20), mode="bilinear"))
+
+
+def test_auto_crop_list_of_sizes(scenes):
+    images, _ = scenes
+    items = [images[0], images[1, :300, :600], images[2, None]]
+    out = auto_crop(items, k=K)
+    assert out.shape == (3, 1, 200, 370) and bool(torch.isfinite(out).all())
+    torch.testing.assert_close(out[2:], auto_crop(images[2], k=K))
+
+
+def test_auto_crop_bad_input():
+    with pytest.raises(ValueError, match="out_size"):
+        auto_crop(torch.rand(40, 40), (0, 10), boxes=torch.zeros(1, 4))
+    with pytest.raises(ValueError, match="boxes"):
+        auto_crop(torch.rand(40, 40), boxes=torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="images"):
+        auto_crop([])
+
+
+def test_autocrop_gradient_reaches_input(scenes):
+    images, _ = scenes
+    x = images[:2, None].clone().requires_grad_(True)
+    layer = AutoCrop((20, 37), k=K)
+    out = layer(x)
+    assert out.shape == (2, 1, 20, 37)
+    out.square().sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    torch.testing.assert_close(layer.last_boxes, find_roi(images[:2], k=K))
+
+
+def test_autocrop_through_search():
+    images, _ = make_scenes(1, seed=3, height=80, width=148)
+    x = images[:, None].clone().requires_grad_(True)
+    layer = AutoCrop((10, 18), detach_search=False, k=2, max_steps=5)
+    layer(x).sum().backward()
+    assert x.grad is not None and bool(torch.isfinite(x.grad).all())
+
+
+def test_autocrop_bad_input():
+    with pytest.raises(ValueError, match="x must"):
+        AutoCrop()(torch.rand(40, 40))
