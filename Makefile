@@ -40,7 +40,7 @@ html: venv
 	$(PY) -m dentpy.book html
 
 lint: venv
-	$(PY) -m ruff check dentpy tests data_scripts
+	$(PY) -m ruff check .
 
 unit: venv
 	$(PY) -m pytest -q
