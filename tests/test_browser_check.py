@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from dentpy.book.browser import check_site, find_chromium
@@ -48,3 +49,20 @@ def test_check_site_passes_good_pages_and_flags_each_fault(tmp_path):
     assert "script error" in errors["bad_script"]
     assert "something broke" in errors["bad_console"]
     assert shot.stat().st_size > 0
+
+
+def test_check_site_counts_figures_of_executed_notebooks(tmp_path):
+    html = write_site(tmp_path, {"intro": "<p>hi</p>",
+                                 "chapter": '<div class="cell_output"><p>no figure</p></div>'})
+    (tmp_path / "book" / "chapter.md").unlink()
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("plot()")
+    cell.outputs = [nbformat.v4.new_output("display_data", {"image/png": "iVBORw0KGgo="})]
+    nb.cells.append(cell)
+    nbformat.write(nb, tmp_path / "book" / "chapter.ipynb")
+    (tmp_path / "executed" / "book").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "executed" / "book" / "chapter.ipynb")
+    reports = check_site(tmp_path, html=html, executed=tmp_path / "executed", log=lambda _: None)
+    errors = {Path(r.url).stem: " ".join(r.errors) for r in reports}
+    assert errors == {"intro": "", "chapter": "1 figure(s) in the executed notebook, 0 shown on "
+                                              "the page"}

@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         if find_chromium() is None and args.skip_if_missing:
             print("NOTICE: chromium is not installed, so the browser check of the site was SKIPPED")
             return 0
-        reports = check_site(root, html=out / "html", screenshot=out / "screenshot-index.png")
+        reports = check_site(root, html=out / "html", screenshot=out / "screenshot-index.png",
+                             executed=out / "executed")
         return 1 if any(report.errors for report in reports) else 0
     if args.command == "guards":
         return _guards(root)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin
 
+import nbformat
+
 from dentpy.book.toc import toc_files
 
 CHROMIUM_FLAGS = [
@@ -32,6 +34,7 @@ class PageReport:
     errors: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     images: int = 0
+    output_images: int = 0
 
 
 def find_chromium() -> str | None:
@@ -61,9 +64,14 @@ def check_site(
     html: Path | str | None = None,
     chromium: str | None = None,
     screenshot: Path | str | None = None,
+    executed: Path | str | None = None,
     log=print,
 ) -> list[PageReport]:
-    """Load every TOC page of the HTML book; return one report per page."""
+    """Load every TOC page of the HTML book; return one report per page.
+
+    With ``executed`` (the folder of executed notebooks), each notebook's page must also show
+    at least as many figures in its cell outputs as the notebook has image outputs.
+    """
     from playwright.sync_api import sync_playwright
 
     root = Path(root).resolve()
@@ -71,7 +79,13 @@ def check_site(
     chromium = chromium or find_chromium()
     if chromium is None:
         raise ValueError("chromium is not installed: pass chromium= or install it")
-    pages = [path.with_suffix(".html") for path in toc_files(root)]
+    sources = toc_files(root)
+    pages = [path.with_suffix(".html") for path in sources]
+    expected = {
+        page.as_posix(): count_figures(Path(executed) / source)
+        for page, source in zip(pages, sources, strict=True)
+        if executed is not None and source.suffix == ".ipynb"
+    }
     server, base = _serve(html)
     reports: list[PageReport] = []
     links: dict[str, bool] = {}
@@ -81,12 +95,17 @@ def check_site(
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             for index, page_path in enumerate(pages):
                 report = _check_page(context, base, page_path.as_posix(), links)
+                figures = expected.get(page_path.as_posix(), 0)
+                if report.output_images < figures:
+                    report.errors.append(f"{figures} figure(s) in the executed notebook, "
+                                         f"{report.output_images} shown on the page")
                 reports.append(report)
                 if index == 0 and screenshot is not None:
                     context.pages[-1].screenshot(path=str(screenshot), full_page=False)
                 context.pages[-1].close()
                 status = "ok" if not report.errors else "FAILED"
-                log(f"  {status:>6}  {page_path.as_posix()}  ({report.images} images)")
+                log(f"  {status:>6}  {page_path.as_posix()}  ({report.images} images, "
+                    f"{report.output_images} in cell outputs)")
                 for error in report.errors:
                     log(f"          - {error}")
             blocked = sorted({url for report in reports for url in report.blocked})
@@ -129,6 +148,7 @@ def _check_page(context, base: str, page_path: str, links: dict[str, bool]) -> P
         "img", "els => els.map(e => [e.currentSrc || e.src, e.complete && e.naturalWidth > 0])"
     )
     report.images = len(images)
+    report.output_images = page.eval_on_selector_all(".cell_output img", "els => els.length")
     for src, loaded in images:
         if is_local(src) and not loaded:
             report.errors.append(f"image did not load: {src}")
@@ -138,6 +158,17 @@ def _check_page(context, base: str, page_path: str, links: dict[str, bool]) -> P
         if target.startswith(base) and not _link_ok(context, target, links):
             report.errors.append(f"broken local link: {href}")
     return report
+
+
+def count_figures(notebook: Path) -> int:
+    """Number of image outputs (PNG, JPEG, SVG) in an executed notebook."""
+    nb = nbformat.read(notebook, as_version=4)
+    kinds = ("image/png", "image/jpeg", "image/svg+xml")
+    return sum(
+        any(kind in output.get("data", {}) for kind in kinds)
+        for cell in nb.cells if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    )
 
 
 def _on_console(report: PageReport, message) -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from dentpy.book.guards import check_parameters
 from dentpy.book.toc import toc_notebooks
+from dentpy.results import RESULTS_ENV
 from dentpy.runtime import PROFILES, get_device, resolve_profile
 
 SMOKE_BUDGET_S = 60  # DESIGN.md: a smoke run should take at most this long...
@@ -68,10 +70,15 @@ def describe_failure(path: str, error: PapermillExecutionError) -> str:
     )
 
 
-def execute_notebook(source: Path, target: Path, *, profile: str, cwd: Path) -> float:
-    """Run one notebook with ``PROFILE=profile`` injected; return its wall time in seconds."""
+def execute_notebook(source: Path, target: Path, *, profile: str, cwd: Path,
+                     results: Path | None = None) -> float:
+    """Run one notebook with ``PROFILE=profile`` injected; return its wall time in seconds.
+
+    ``results`` is the folder where the chapter's "paper vs. this notebook" table is saved.
+    """
     env_before = dict(os.environ)
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    if results is not None:
+        os.environ[RESULTS_ENV] = str(results)
     if profile in ("smoke", "standard"):
         os.environ["DENTPY_OFFLINE"] = "1"  # fetch() refuses: these sizes never touch the network
     start = time.perf_counter()
@@ -114,6 +121,8 @@ def run_book(
         notebooks = [nb for nb in notebooks if any(part in str(nb) for part in only)]
         if not notebooks:
             raise ValueError(f"only={only!r} matches no notebook of the table of contents")
+    if not only:  # a full run starts the "paper vs. this notebook" tables afresh
+        shutil.rmtree(out / "results", ignore_errors=True)
     report = RunReport(profile=resolved, device=str(get_device("auto")))
     log(f"executing {len(notebooks)} notebook(s) with PROFILE={resolved} on {report.device}")
     for relative in notebooks:
@@ -126,7 +135,8 @@ def run_book(
         else:
             start = time.perf_counter()
             try:
-                seconds = execute_notebook(source, target, profile=resolved, cwd=source.parent)
+                seconds = execute_notebook(source, target, profile=resolved, cwd=source.parent,
+                                           results=out / "results")
                 run = NotebookRun(str(relative), round(seconds, 1), "ok")
                 if resolved == "smoke" and seconds > SMOKE_LIMIT_S:
                     run.status = "too-slow"

@@ -17,8 +17,10 @@ from pathlib import Path
 import nbformat
 
 from dentpy.book.toc import toc_notebooks
+from dentpy.results import status_markdown
 
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "book")
+STATUS_MARKER = "<!-- dentpy:reproduction-status -->"
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc", ".DS_Store")
 
 
@@ -34,6 +36,10 @@ def stage_sources(root: Path, out: Path) -> Path:
             shutil.copytree(path, src / name, ignore=IGNORED)
         else:
             shutil.copy2(path, src / name)
+    for page in (src / "book").rglob("*.md"):
+        text = page.read_text()
+        if STATUS_MARKER in text:
+            page.write_text(text.replace(STATUS_MARKER, status_markdown(out / "results")))
     times = _read_times(out)
     missing = []
     for relative in toc_notebooks(root):
