@@ -74,9 +74,11 @@ def build_html(root: Path | str, *, out: Path | str | None = None, log=print) ->
     ]
     log("building the HTML book: jupyter-book " + " ".join(command[1:]))
     result = subprocess.run(command, text=True, capture_output=True)
-    log(result.stdout[-4000:])
+    noteworthy = [line for line in (result.stdout + result.stderr).splitlines()
+                  if any(word in line for word in ("WARNING", "ERROR", "build succeeded"))]
+    log("\n".join(noteworthy))
     if result.returncode != 0:
-        log(result.stderr[-8000:])
+        log(result.stdout[-6000:] + result.stderr[-6000:])
         raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}); see above")
     if html.exists():
         shutil.rmtree(html)
