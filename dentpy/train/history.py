@@ -1,0 +1,142 @@
+"""The record of one training run: per-epoch losses and metrics, and the best epoch."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+MODES = ("min", "max")
+
+
+def is_improvement(value: float, best: float | None, mode: str, min_delta: float = 0.0) -> bool:
+    """``True`` when ``value`` beats ``best`` by more than ``min_delta`` (NaN never improves)."""
+    if math.isnan(value):
+        return False
+    if best is None:
+        return True
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
+class History:
+    """Per-epoch values of one run, read as ``history["val_loss"]`` (a list, one per epoch).
+
+    Columns: ``epoch`` (1-based), ``train_loss``, ``val_loss``, ``train_<metric>``,
+    ``val_<metric>``, ``lr`` (first parameter group, at the end of the epoch) and ``time_s``
+    (wall seconds of the epoch). ``best_epoch`` is the 1-based epoch with the best
+    ``monitor`` value (first one on ties), chosen on validation by default.
+    """
+
+    def __init__(self, *, monitor: str = "val_loss", mode: str = "min"):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.monitor = monitor
+        self.mode = mode
+        self.stopped_early = False
+        self._columns: dict[str, list[float]] = {}
+
+    def append(self, record: Mapping[str, float]) -> None:
+        """Add the values of one epoch (missing columns of earlier epochs read as NaN)."""
+        n = len(self)
+        for key in record:
+            self._columns.setdefault(key, [math.nan] * n)
+        for key, column in self._columns.items():
+            column.append(float(record.get(key, math.nan)))
+
+    def __len__(self) -> int:
+        return len(self._columns.get("epoch", []))
+
+    def __getitem__(self, key: str) -> list[float]:
+        if key not in self._columns:
+            raise KeyError(f"history has no column {key!r}; it has {self.keys()}")
+        return list(self._columns[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._columns
+
+    def keys(self) -> list[str]:
+        """The column names."""
+        return list(self._columns)
+
+    @property
+    def train_loss(self) -> list[float]:
+        return self["train_loss"]
+
+    @property
+    def val_loss(self) -> list[float]:
+        return self["val_loss"]
+
+    @property
+    def best_epoch(self) -> int | None:
+        """1-based epoch with the best ``monitor`` value; ``None`` before any finite value."""
+        best, best_epoch = None, None
+        epochs = self._columns.get("epoch", [])
+        for epoch, value in zip(epochs, self._columns.get(self.monitor, []), strict=False):
+            if is_improvement(value, best, self.mode):
+                best, best_epoch = value, int(epoch)
+        return best_epoch
+
+    @property
+    def best_value(self) -> float | None:
+        """The ``monitor`` value at ``best_epoch``."""
+        epoch = self.best_epoch
+        return None if epoch is None else self[self.monitor][self["epoch"].index(epoch)]
+
+    def epochs_without_improvement(self, min_delta: float = 0.0) -> int:
+        """Epochs since ``monitor`` last beat its running best by more than ``min_delta``."""
+        best, wait = None, 0
+        for value in self._columns.get(self.monitor, []):
+            if is_improvement(value, best, self.mode, min_delta):
+                best, wait = value, 0
+            else:
+                wait += 1
+        return wait
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready dict; ``pandas.DataFrame(h.to_dict()["epochs"])`` gives a table."""
+        return {
+            "monitor": self.monitor,
+            "mode": self.mode,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+            "epochs": {key: list(column) for key, column in self._columns.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> History:
+        """Rebuild a history written by :meth:`to_dict`."""
+        history = cls(monitor=data["monitor"], mode=data["mode"])
+        history.stopped_early = bool(data.get("stopped_early", False))
+        history._columns = {key: [float(v) for v in col] for key, col in data["epochs"].items()}
+        return history
+
+    def plot(self, keys: Sequence[str] | None = None, *, ax: Any = None) -> Any:
+        """Plot the curves against the epoch and mark ``best_epoch``; returns the figure.
+
+        ``keys`` defaults to the losses; each metric ``m`` can be added as ``"m"`` (its train and
+        val curves) or by its column name.
+        """
+        import matplotlib.pyplot as plt
+
+        keys = ["loss"] if keys is None else list(keys)
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(5, 3.2))
+        else:
+            fig = ax.figure
+        epochs = self._columns.get("epoch", [])
+        for key in keys:
+            names = [key] if key in self._columns else [f"train_{key}", f"val_{key}"]
+            present = [name for name in names if name in self._columns]
+            if not present:
+                raise ValueError(f"keys: {key!r} is not in the history; it has {self.keys()}")
+            for name in present:
+                ax.plot(epochs, self._columns[name], marker="o", markersize=3, label=name)
+        if self.best_epoch is not None:
+            ax.axvline(self.best_epoch, color="grey", linestyle=":", label="best epoch")
+        ax.set_xlabel("epoch")
+        ax.legend()
+        return fig
+
+    def __repr__(self) -> str:
+        return (f"History(epochs={len(self)}, monitor={self.monitor!r}, "
+                f"best_epoch={self.best_epoch})")
