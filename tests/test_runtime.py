@@ -102,3 +102,9 @@ def test_show_versions_prints_and_returns():
     assert info["dentpy"] == dentpy.__version__
     assert info["torch"] == torch.__version__
     assert "device" in info and info["device"] in out.getvalue()
+
+
+def test_submodules_load_on_first_use():
+    assert dentpy.results.paper_vs_notebook is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        dentpy.nope  # noqa: B018
