@@ -1,0 +1,107 @@
+"""A torch ``Dataset`` over a folder of images and a CSV table of their labels.
+
+The layout most public classification sets (and ``data_scripts/make_synthetic.py``) use::
+
+    root/images/0001.png        root/labels.csv:  file,restorations,dac_class
+    root/images/0002.png                          images/0001.png,3,1
+                                                  images/0002.png,0,0
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset
+
+from dentpy.data.io import read_image, read_labels_csv
+
+# ITU-R BT.601 luma weights, to turn an RGB photo of a radiograph into one channel.
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+class ImageFolderCSV(Dataset):
+    """Items ``{"image": (1, H, W) float32 in [0, 1], "file": str, <label columns>...}``.
+
+    ``root``: the folder that image paths in the table are relative to. ``table``: a CSV path
+    (relative to ``root`` or absolute) or a DataFrame. ``image_column``: the column of image
+    paths. ``label_columns``: columns returned with each item (default: all others); numbers
+    become 0-d tensors (int64 or float32), text stays text. Images are scaled by their dtype's
+    maximum (255 or 65535) unless ``max_value`` is given (e.g. 4095 for 12-bit data); RGB is
+    converted to gray. ``transform``, if given, is called on the item dict and returns it.
+    Every listed file must exist when the dataset is built.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        table: str | os.PathLike | pd.DataFrame = "labels.csv",
+        *,
+        image_column: str = "file",
+        label_columns: Sequence[str] | None = None,
+        max_value: float | None = None,
+        transform: Callable[[dict], dict] | None = None,
+    ) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"root folder {str(self.root)!r} does not exist")
+        if isinstance(table, pd.DataFrame):
+            frame = table.reset_index(drop=True)
+        else:
+            csv = Path(table)
+            frame = read_labels_csv(csv if csv.is_absolute() else self.root / csv)
+        if image_column not in frame.columns:
+            raise ValueError(f"image_column {image_column!r} is not in the table; columns: "
+                             f"{list(frame.columns)}")
+        if label_columns is None:
+            label_columns = [c for c in frame.columns if c != image_column]
+        missing = [c for c in label_columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"label_columns {missing} are not in the table; columns: "
+                             f"{list(frame.columns)}")
+        if len(frame) == 0:
+            raise ValueError("the table has no rows")
+        if max_value is not None and not (np.isfinite(max_value) and max_value > 0):
+            raise ValueError(f"max_value must be a positive number or None, got {max_value!r}")
+        if transform is not None and not callable(transform):
+            raise ValueError("transform must be callable or None")
+        self.files = [str(f) for f in frame[image_column]]
+        absent = [f for f in self.files if not (self.root / f).is_file()]
+        if absent:
+            raise FileNotFoundError(f"{len(absent)} listed image(s) missing under "
+                                    f"{str(self.root)!r}, e.g. {absent[:3]}")
+        # One array per column, so an int column stays int beside a float one.
+        self.labels = {c: frame[c].to_numpy() for c in label_columns}
+        self.max_value = max_value
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> dict:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} items")
+        array = read_image(self.root / self.files[index])
+        scale = self.max_value or float(np.iinfo(array.dtype).max)
+        image = array.astype(np.float32)
+        if image.ndim == 3:
+            image = image @ LUMA
+        image = np.clip(image / np.float32(scale), 0.0, 1.0)
+        item: dict = {"image": torch.from_numpy(image)[None], "file": self.files[index]}
+        for column, values in self.labels.items():
+            item[column] = _as_label(values[index])
+        return self.transform(item) if self.transform is not None else item
+
+
+def _as_label(value: object) -> object:
+    if isinstance(value, bool | np.bool_):
+        return torch.tensor(bool(value))
+    if isinstance(value, int | np.integer):
+        return torch.tensor(int(value), dtype=torch.int64)
+    if isinstance(value, float | np.floating):
+        return torch.tensor(float(value), dtype=torch.float32)
+    return value
