@@ -1,5 +1,15 @@
 """Dental imaging data: the synthetic world, real-format I/O, datasets, splits and fetching."""
 
+from dentpy.data import synthetic
+from dentpy.data.datasets import (
+    DetectionDataset,
+    OsteoporosisDataset,
+    RestorationDataset,
+    RoIDataset,
+    SegmentationDataset,
+    VolumeDataset,
+    detection_collate,
+)
 from dentpy.data.fetch import DatasetEntry, fetch, list_datasets
 from dentpy.data.folder import ImageFolderCSV
 from dentpy.data.io import (
@@ -19,4 +29,8 @@ __all__ = [
     "DatasetEntry", "ImageFolderCSV", "balanced_holdout", "check_leakage", "fetch", "kfold",
     "list_datasets", "read_coco", "read_dicom", "read_image", "read_labels_csv", "read_nifti",
     "train_val_test_split", "write_coco", "write_image", "write_labels_csv", "write_nifti",
+]
+__all__ += [
+    "DetectionDataset", "OsteoporosisDataset", "RestorationDataset", "RoIDataset",
+    "SegmentationDataset", "VolumeDataset", "detection_collate", "synthetic",
 ]

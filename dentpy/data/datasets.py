@@ -1,0 +1,257 @@
+"""torch Datasets over the synthetic dental world, one per task of the course.
+
+Every dataset is lazy: item ``i`` is generated on demand from ``(seed, i)``, so it is the same
+in every worker process and on every machine, and nothing is stored. Items are dicts of
+tensors; images are float32 ``(1, H, W)`` in [0, 1] (volumes ``(1, D, H, W)`` in HU-like units).
+A ``transform`` callable, when given, receives the item dict and returns the dict to use.
+
+=========================  ===============================================================
+dataset                    item keys besides ``image`` and ``index``
+=========================  ===============================================================
+RestorationDataset         ``label`` (0..4 DAC class), ``count`` (restored teeth)
+RoIDataset                 ``box`` (4,) float32 xyxy pixels of the dental region
+SegmentationDataset        ``mask`` (C, H, W) float32, one channel per name in ``masks``;
+                           ``instance`` (H, W) int64
+DetectionDataset           ``boxes`` (N, 4) float32 xyxy, ``labels`` (N,) int64 (FDI or 1..32)
+OsteoporosisDataset        ``label`` (0/1), ``t_score``, ``cortical_width_mm``
+VolumeDataset              ``mask`` (1, D, H, W) float32 canal, ``affine`` (4, 4), ``spacing``
+=========================  ===============================================================
+
+Detection items have a different number of boxes each: pass ``collate_fn=detection_collate``
+to the ``DataLoader``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from dentpy.data.synthetic import (
+    MIN_PANORAMIC_SIZE,
+    MIN_VOLUME_SIZE,
+    PanoramicSample,
+    make_panoramic,
+    make_volume,
+)
+from dentpy.data.synthetic._common import check_seed, check_size
+
+__all__ = [
+    "FDI_ORDER",
+    "DetectionDataset",
+    "OsteoporosisDataset",
+    "RestorationDataset",
+    "RoIDataset",
+    "SegmentationDataset",
+    "VolumeDataset",
+    "class_to_fdi",
+    "detection_collate",
+    "fdi_to_class",
+]
+
+Transform = Callable[[dict], dict]
+_MASKS = {
+    "tooth": "tooth_mask",
+    "restoration": "restoration_mask",
+    "lesion": "lesion_mask",
+    "mandible": "mandible_mask",
+    "cortex": "cortex_mask",
+}
+#: The 32 FDI numbers in class order (class c + 1 is FDI_ORDER[c]; 0 is the background).
+FDI_ORDER = tuple(10 * q + k for q in (1, 2, 3, 4) for k in range(1, 9))
+_FDI_LUT = np.zeros(49, np.int64)
+_FDI_LUT[list(FDI_ORDER)] = np.arange(1, 33)
+
+
+def fdi_to_class(fdi: Sequence[int] | np.ndarray | torch.Tensor) -> torch.Tensor:
+    """FDI numbers 11..48 to contiguous detection classes 1..32 (0 stays free for background)."""
+    f = torch.as_tensor(np.asarray(fdi), dtype=torch.int64)
+    ok = (f >= 11) & (f <= 48) & (f % 10 >= 1) & (f % 10 <= 8)
+    if not bool(ok.all()):
+        raise ValueError(
+            f"fdi must hold FDI tooth numbers 11..18, 21..28, 31..38, 41..48, got {fdi}"
+        )
+    return torch.from_numpy(_FDI_LUT)[f]
+
+
+def class_to_fdi(cls: Sequence[int] | np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`fdi_to_class`: classes 1..32 to FDI numbers."""
+    c = torch.as_tensor(np.asarray(cls), dtype=torch.int64)
+    if not bool(((c >= 1) & (c <= 32)).all()):
+        raise ValueError(f"cls must hold classes 1..32, got {cls}")
+    return torch.tensor(FDI_ORDER, dtype=torch.int64)[c - 1]
+
+
+def _image_tensor(sample: PanoramicSample) -> torch.Tensor:
+    img = sample.image.astype(np.float32) / np.float32(sample.max_value)
+    return torch.from_numpy(img)[None]
+
+
+class _Synthetic(Dataset):
+    """Shared length, seed, size and transform handling."""
+
+    _min_size: tuple[int, ...] = MIN_PANORAMIC_SIZE
+
+    def __init__(
+        self,
+        n: int,
+        *,
+        seed: int = 0,
+        size: Sequence[int] = (256, 512),
+        transform: Transform | None = None,
+    ) -> None:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise ValueError(f"n must be a non-negative integer (number of items), got {n!r}")
+        if transform is not None and not callable(transform):
+            raise ValueError(f"transform must be callable or None, got {transform!r}")
+        self.n, self.seed, self.size = int(n), check_seed(seed), tuple(size)
+        self.transform = transform
+        check_size(self.size, self._min_size)  # fail here, not in the first worker
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _index(self, i: int) -> int:
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not -self.n <= i < self.n:
+            raise IndexError(f"index {i!r} out of range for a dataset of {self.n} items")
+        return int(i) % self.n
+
+    def sample(self, i: int) -> PanoramicSample:
+        """The full :class:`PanoramicSample` of item ``i`` (all labels, numpy arrays)."""
+        return make_panoramic(self._index(i), seed=self.seed, size=self.size)
+
+    def _item(self, s: PanoramicSample) -> dict:
+        raise NotImplementedError
+
+    def __getitem__(self, i: int) -> dict:
+        s = self.sample(i)
+        item = {"image": _image_tensor(s), "index": torch.tensor(self._index(i)), **self._item(s)}
+        return self.transform(item) if self.transform is not None else item
+
+
+class RestorationDataset(_Synthetic):
+    """Restoration-count classification (the DAC paper's task): ``label`` is the class 0..4."""
+
+    def _item(self, s: PanoramicSample) -> dict:
+        return {
+            "label": torch.tensor(s.restoration_class, dtype=torch.int64),
+            "count": torch.tensor(s.restoration_count, dtype=torch.int64),
+        }
+
+
+class RoIDataset(_Synthetic):
+    """Dental-region localisation: ``box`` is the (4,) float32 xyxy RoI in pixels."""
+
+    def _item(self, s: PanoramicSample) -> dict:
+        return {"box": torch.from_numpy(s.roi_box.copy())}
+
+
+class SegmentationDataset(_Synthetic):
+    """Semantic masks stacked as channels (float32 0/1), plus the tooth instance mask."""
+
+    def __init__(
+        self,
+        n: int,
+        *,
+        seed: int = 0,
+        size: Sequence[int] = (256, 512),
+        masks: Sequence[str] = ("tooth",),
+        transform: Transform | None = None,
+    ) -> None:
+        super().__init__(n, seed=seed, size=size, transform=transform)
+        bad = [m for m in masks if m not in _MASKS]
+        if not masks or bad or isinstance(masks, str):
+            raise ValueError(
+                f"masks must be a non-empty sequence of {sorted(_MASKS)}, got {masks!r}"
+            )
+        self.masks = tuple(masks)
+
+    def _item(self, s: PanoramicSample) -> dict:
+        stack = np.stack([getattr(s, _MASKS[m]) for m in self.masks]).astype(np.float32)
+        return {
+            "mask": torch.from_numpy(stack),
+            "instance": torch.from_numpy(s.instance_mask.astype(np.int64)),
+        }
+
+
+class DetectionDataset(_Synthetic):
+    """Tooth detection: ``boxes`` (N, 4) xyxy and ``labels`` (N,), FDI numbers or classes 1..32.
+
+    ``labels="fdi"`` keeps FDI numbers (11..48); ``labels="class"`` maps them to 1..32 with
+    :func:`fdi_to_class`, the form torchvision's detection models expect.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        *,
+        seed: int = 0,
+        size: Sequence[int] = (256, 512),
+        labels: str = "fdi",
+        transform: Transform | None = None,
+    ) -> None:
+        super().__init__(n, seed=seed, size=size, transform=transform)
+        if labels not in ("fdi", "class"):
+            raise ValueError(f"labels must be 'fdi' or 'class', got {labels!r}")
+        self.labels = labels
+
+    def _item(self, s: PanoramicSample) -> dict:
+        fdi = torch.from_numpy(s.tooth_fdi.copy())
+        return {
+            "boxes": torch.from_numpy(s.tooth_boxes.copy()),
+            "labels": fdi if self.labels == "fdi" else fdi_to_class(fdi),
+        }
+
+
+class OsteoporosisDataset(_Synthetic):
+    """Osteoporosis from the panoramic: ``label`` 0/1, the ``t_score`` and cortical width."""
+
+    def _item(self, s: PanoramicSample) -> dict:
+        return {
+            "label": torch.tensor(s.osteoporotic, dtype=torch.int64),
+            "t_score": torch.tensor(s.t_score, dtype=torch.float32),
+            "cortical_width_mm": torch.tensor(s.cortical_width_mm, dtype=torch.float32),
+        }
+
+
+class VolumeDataset(_Synthetic):
+    """CBCT-like volumes with the nerve-canal mask: ``image`` and ``mask`` are (1, D, H, W)."""
+
+    _min_size = MIN_VOLUME_SIZE
+
+    def __init__(
+        self,
+        n: int,
+        *,
+        seed: int = 0,
+        size: Sequence[int] = (64, 96, 96),
+        transform: Transform | None = None,
+    ) -> None:
+        super().__init__(n, seed=seed, size=size, transform=transform)
+
+    def __getitem__(self, i: int) -> dict:
+        v = make_volume(self._index(i), seed=self.seed, size=self.size)
+        item = {
+            "image": torch.from_numpy(v.image)[None],
+            "mask": torch.from_numpy(v.canal_mask.astype(np.float32))[None],
+            "affine": torch.from_numpy(v.affine),
+            "spacing": torch.from_numpy(v.spacing),
+            "index": torch.tensor(self._index(i)),
+        }
+        return self.transform(item) if self.transform is not None else item
+
+
+def detection_collate(batch: Sequence[dict]) -> tuple[torch.Tensor, list[dict]]:
+    """Collate detection items: images stacked to (B, 1, H, W), targets kept as a list of dicts.
+
+    Each target dict holds that item's variable-length ``boxes`` and ``labels`` (and any other
+    non-image keys), the form torchvision's detection models take.
+    """
+    if len(batch) == 0:
+        raise ValueError("batch must hold at least one item, got an empty sequence")
+    images = torch.stack([b["image"] for b in batch])
+    targets = [{k: v for k, v in b.items() if k != "image"} for b in batch]
+    return images, targets

@@ -1,0 +1,313 @@
+"""Teeth of the synthetic panoramic: placement along the arches, the dental chart, drawing.
+
+All teeth of an image are drawn at once: each tooth gets a pixel window around it, the windows
+are padded to one common size and stacked, and every field (crown, roots, pulp, enamel,
+restorations, lesions) is one numpy expression over the stack. Lengths are in mm, in the
+tooth's own frame: ``T`` runs along the tooth axis from the occlusal surface (0) to the apex,
+``S`` across it. A *margin* is about the signed distance to a part's outline, > 0 inside.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dentpy.data.synthetic._common import Frame, ellipse, soft
+
+#: Restored-teeth counts of the five classes of the DAC paper: 0, 1-3, 4-6, 7-11, 12-32.
+DAC_CLASS_RANGES: tuple[tuple[int, int], ...] = ((0, 0), (1, 3), (4, 6), (7, 11), (12, 32))
+
+# Tooth types 1..8 (central incisor .. third molar): mesiodistal width, crown height and root
+# length in mm, and the number of roots seen in projection.
+_UPPER = {
+    "width": (8.0, 6.4, 7.6, 7.0, 6.6, 10.2, 9.2, 8.6),
+    "crown": (10.5, 9.0, 10.0, 8.2, 7.8, 7.2, 6.8, 6.4),
+    "root": (13.0, 13.0, 17.0, 14.0, 14.0, 12.5, 12.0, 11.0),
+    "roots": (1, 1, 1, 1, 1, 2, 2, 2),
+}
+_LOWER = {
+    "width": (5.4, 5.9, 6.9, 7.0, 7.1, 11.0, 10.5, 10.0),
+    "crown": (9.0, 9.5, 11.0, 8.5, 8.0, 7.5, 7.0, 6.5),
+    "root": (12.5, 14.0, 16.0, 14.0, 14.5, 13.0, 13.0, 11.0),
+    "roots": (1, 1, 1, 1, 1, 2, 2, 2),
+}
+_RESTORE_WEIGHT = (0.6, 0.6, 0.7, 1.6, 1.6, 2.6, 2.4, 1.0)  # which teeth get restored, by type
+
+
+@dataclass
+class Tooth:
+    """One tooth slot: FDI number, occlusal point and axis (canonical mm), size in mm."""
+
+    fdi: int
+    px: float
+    py: float
+    ax: float  # unit axis from the occlusal point towards the apex
+    ay: float
+    width: float
+    crown: float
+    root: float
+    roots: int
+    kind: int  # 1 central incisor .. 8 third molar
+
+
+@dataclass
+class Chart:
+    """The dental chart of one patient: which slots are empty, restored, carious, bridged."""
+
+    missing: np.ndarray  # (32,) bool over the slots
+    kinds: dict[int, str] = field(default_factory=dict)  # slot -> "crown" | "filling"
+    root_fill: set[int] = field(default_factory=set)
+    pontics: list[int] = field(default_factory=list)
+    lesions: set[int] = field(default_factory=set)
+
+
+def arch_teeth(rng: np.random.Generator, curve: float, bite: float) -> list[Tooth]:
+    """The 32 tooth slots along the occlusal curve ``y = -curve x^2``, arches ``bite`` mm apart."""
+    scale = rng.uniform(0.93, 1.07)
+    teeth = []
+    for upper, table in ((True, _UPPER), (False, _LOWER)):
+        widths = np.array(table["width"]) * scale * rng.uniform(0.96, 1.04, 8)
+        gap = rng.uniform(0.2, 0.6)
+        offsets = np.cumsum(widths + gap) - widths / 2 - gap / 2
+        sign = -1.0 if upper else 1.0  # upper roots point up (-y)
+        for side in (-1, 1):  # -1: image left = the patient's right (quadrants 1 and 4)
+            quadrant = (1 if side < 0 else 2) if upper else (4 if side < 0 else 3)
+            for k in range(8):
+                x = side * offsets[k]
+                norm = math.hypot(2 * curve * x, 1.0)
+                ax0, ay0 = sign * 2 * curve * x / norm, sign / norm
+                ang = rng.normal(0, 0.04) - sign * side * 0.06 * (k >= 5)
+                depth = rng.normal(0, 0.3)
+                if k == 7 and rng.random() < 0.3:  # a partly impacted wisdom tooth
+                    ang -= sign * side * rng.uniform(0.15, 0.4)
+                    depth += rng.uniform(1.5, 4.0)
+                ax = ax0 * math.cos(ang) - ay0 * math.sin(ang)
+                ay = ax0 * math.sin(ang) + ay0 * math.cos(ang)
+                teeth.append(
+                    Tooth(
+                        fdi=10 * quadrant + k + 1,
+                        px=x + ax * depth,
+                        py=-curve * x * x + sign * bite / 2 + ay * depth,
+                        ax=ax,
+                        ay=ay,
+                        width=float(widths[k]),
+                        crown=table["crown"][k] * rng.uniform(0.92, 1.08),
+                        root=table["root"][k] * rng.uniform(0.88, 1.1),
+                        roots=table["roots"][k],
+                        kind=k + 1,
+                    )
+                )
+    return teeth
+
+
+def plan_chart(rng: np.random.Generator, teeth: list[Tooth]) -> Chart:
+    """Missing teeth, then a DAC class drawn uniformly, restored teeth, bridges and lesions.
+
+    Bridges span one missing tooth between two present neighbours of the same arch; both
+    abutments get crowns and count as restored, the pontic (no tooth under it) does not.
+    """
+    n = len(teeth)
+    kind = np.array([t.kind for t in teeth])
+    missing = (kind == 8) & (rng.random(n) < 0.4)
+    extra = min(int(rng.poisson(1.3)), 8 - int(missing.sum()))
+    if extra > 0:
+        p = np.where(missing, 0.0, np.where(kind >= 4, 3.0, 1.0))
+        missing[rng.choice(n, size=extra, replace=False, p=p / p.sum())] = True
+    present = np.flatnonzero(~missing)
+    lo, hi = DAC_CLASS_RANGES[int(rng.integers(5))]
+    count = int(rng.integers(lo, min(hi, present.size) + 1))
+
+    chart = Chart(missing=missing)
+    # slots in image order: upper arch 18..11 21..28 are slots 0..15, lower 48..41 31..38 16..31
+    rows = [
+        list(range(7, -1, -1)) + list(range(8, 16)),
+        list(range(23, 15, -1)) + list(range(24, 32)),
+    ]
+    for row in rows:
+        for j in rng.permutation(np.arange(1, 15)):
+            a, gap, b = row[j - 1], row[j], row[j + 1]
+            need = (a not in chart.kinds) + (b not in chart.kinds)
+            ok = missing[gap] and not missing[a] and not missing[b] and kind[gap] < 8
+            if ok and need <= count - len(chart.kinds) and rng.random() < 0.6:
+                chart.kinds[a] = chart.kinds[b] = "crown"
+                chart.pontics.append(gap)
+    rest = [int(i) for i in present if i not in chart.kinds]
+    left = count - len(chart.kinds)
+    if left > 0:
+        w = np.array([_RESTORE_WEIGHT[kind[i] - 1] for i in rest])
+        for i in rng.choice(rest, size=left, replace=False, p=w / w.sum()):
+            chart.kinds[int(i)] = "crown" if rng.random() < 0.3 else "filling"
+    chart.root_fill = {i for i in sorted(chart.kinds) if rng.random() < 0.25}
+    rate = rng.uniform(0.0, 0.2)
+    chart.lesions = {i for i in rest if i not in chart.kinds and rng.random() < rate}
+    return chart
+
+
+def _windows(frame: Frame, teeth: list[Tooth], idx, hw, crown_only: bool) -> np.ndarray:
+    """(N, 4) int windows (r0, r1, c0, c1), clipped to the image, around the given teeth."""
+    t = [teeth[i] for i in idx]
+    px, py = np.array([x.px for x in t]), np.array([x.py for x in t])
+    ax, ay = np.array([x.ax for x in t]), np.array([x.ay for x in t])
+    half = np.array([x.width for x in t]) / 2 + 1.5
+    length = np.array([x.crown + (0 if crown_only else x.root) for x in t]) + 0.7
+    xs = np.stack(
+        [px - ay * half, px + ay * half, px - ay * half + ax * length, px + ay * half + ax * length]
+    )
+    ys = np.stack(
+        [py + ax * half, py - ax * half, py + ax * half + ay * length, py - ax * half + ay * length]
+    )
+    u, v = frame.to_px(xs, ys)
+    r0 = np.clip(np.floor(v.min(0)).astype(int) - 1, 0, hw[0])
+    r1 = np.clip(np.ceil(v.max(0)).astype(int) + 1, 0, hw[0])
+    c0 = np.clip(np.floor(u.min(0)).astype(int) - 1, 0, hw[1])
+    c1 = np.clip(np.ceil(u.max(0)).astype(int) + 1, 0, hw[1])
+    return np.stack([r0, r1, c0, c1], 1)
+
+
+def _stack_coords(frame: Frame, teeth, idx, win, width_scale: float = 1.0):
+    """Tooth-frame coordinates T, S on the stacked windows, and the (N, 1, 1) tooth sizes."""
+    g = {
+        k: np.array([getattr(teeth[i], k) for i in idx], np.float32)[:, None, None]
+        for k in ("px", "py", "ax", "ay", "width", "crown", "root", "roots", "kind")
+    }
+    g["width"] = g["width"] * np.float32(width_scale)
+    hmax, wmax = int((win[:, 1] - win[:, 0]).max()), int((win[:, 3] - win[:, 2]).max())
+    u = (win[:, 2, None].astype(np.float32) + np.arange(wmax, dtype=np.float32) + 0.5)[:, None, :]
+    v = (win[:, 0, None].astype(np.float32) + np.arange(hmax, dtype=np.float32) + 0.5)[:, :, None]
+    ax, ay, px, py = g["ax"], g["ay"], g["px"], g["py"]
+    cu, cv, c0 = frame.linear(ax, ay, -(ax * px + ay * py))
+    T = (cu * u).astype(np.float32) + (cv * v + c0).astype(np.float32)
+    cu, cv, c0 = frame.linear(-ay, ax, ay * px - ax * py)
+    S = (cu * u).astype(np.float32) + (cv * v + c0).astype(np.float32)
+    return T, S, g
+
+
+def _crown(T: np.ndarray, S: np.ndarray, g: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Crown margin (cusped occlusal edge, rounded corners, narrowing neck) and the neck ratio."""
+    w, hc, kind = g["width"], g["crown"], g["kind"]
+    neck = np.where(kind < 6, np.float32(0.62), np.float32(0.75))
+    narrow = np.clip((T - 0.55 * hc) / (0.45 * hc), 0.0, 1.0)
+    half = (w / 2) * (1.0 - (1.0 - neck) * narrow) * np.sqrt(np.clip(T / 1.2, 0.0, 1.0))
+    cusps = np.where(kind < 4, np.float32(1.0), np.float32(2.0))
+    depth = np.where(kind < 4, np.float32(0.3), np.float32(1.1))
+    occl = depth * (0.5 - 0.5 * np.cos((2 * np.pi * cusps / w) * (S + w / 2)))
+    return np.minimum(np.minimum(half - np.abs(S), T - occl), hc + 0.6 - T), neck
+
+
+def draw_teeth(rng, frame: Frame, teeth: list[Tooth], chart: Chart, att, masks, hw) -> np.ndarray:
+    """Add the present teeth, restorations, lesions and pontics to ``att`` and ``masks``.
+
+    ``masks`` holds "instance" (int32, tooth ``k`` gets ``k + 1`` in ascending FDI order),
+    "restoration" and "lesion" (bool). Returns the (N, 4) float32 xyxy boxes of the instances.
+    """
+    s = frame.s
+    idx = sorted(np.flatnonzero(~chart.missing), key=lambda i: teeth[i].fdi)
+    n = len(idx)
+    win = _windows(frame, teeth, idx, hw, crown_only=False)
+    T, S, g = _stack_coords(frame, teeth, idx, win)
+    w, hc, lr = g["width"], g["crown"], g["root"]
+    crown, neck = _crown(T, S, g)
+    u_r = np.clip((T - hc) / lr, 0.0, 1.0)
+    two = g["roots"] > 1
+    spread = np.where(two, 0.2 * w + 0.8 * u_r, np.float32(0.0))
+    hr = np.where(two, 0.21 * w, neck * w / 2) * (1.0 - 0.7 * u_r * np.sqrt(u_r))
+    dist = np.minimum(np.abs(S - spread), np.abs(S + spread))  # to the nearest root's centre
+    root = np.minimum(hr - dist, np.minimum(hc + lr - T, T - 0.6 * hc))
+    trunk = np.minimum(np.minimum(neck * w / 2 - np.abs(S), hc + 2.0 - T), T - 0.6 * hc)
+    root = np.maximum(root, trunk)
+    tooth = np.maximum(crown, root)
+    chamber = np.minimum(np.minimum(0.22 * w - np.abs(S), T - 0.45 * hc), hc + 1.5 - T)
+    canal = np.minimum(0.28 * hr - dist, np.minimum(hc + lr - 0.8 - T, T - 0.5 * hc))
+    pulp = np.maximum(chamber, canal)
+
+    enamel_d, dentin_d, pulp_d = rng.uniform(1.4, 1.7), rng.uniform(0.85, 1.0), 0.3
+    shade = 0.55 + 0.45 * np.sqrt(np.clip(1.0 - (S / (w / 2 + 0.3)) ** 2, 0.0, 1.0))
+    cov = soft(tooth, s)
+    enamel = np.clip(
+        soft(np.minimum(crown, 0.9 * hc - T), s) - soft(crown - rng.uniform(0.9, 1.3), s), 0, 1
+    )
+    a = dentin_d * cov + (enamel_d - dentin_d) * enamel - (dentin_d - pulp_d) * soft(pulp, s)
+    a *= shade
+    a -= 0.12 * np.maximum(soft(root + 0.6, s) - cov, 0.0) * (T > hc)  # periodontal ligament
+
+    # restorations and lesions: margins on the sub-stacks of restored and carious teeth
+    col = (slice(None), None, None)
+    restored = np.array([i in chart.kinds for i in idx])
+    carious = np.array([i in chart.lesions for i in idx])
+    rk, lk = np.flatnonzero(restored), np.flatnonzero(carious)
+
+    def draw(lo: float, hi: float, m: int) -> np.ndarray:
+        return rng.uniform(lo, hi, m).astype(np.float32)[col]
+
+    Tr, Sr, cr, wr, hcr = T[rk], S[rk], crown[rk], w[rk], hc[rk]
+    fill = ellipse(
+        Sr,
+        Tr,
+        draw(-0.25, 0.25, rk.size) * wr,
+        draw(0.1, 0.35, rk.size) * hcr,
+        draw(0.2, 0.35, rk.size) * wr,
+        draw(0.15, 0.3, rk.size) * hcr,
+    )
+    is_crown = np.array([chart.kinds[idx[k]] == "crown" for k in rk], bool)[col]
+    m_rest = np.where(is_crown, np.minimum(cr, 0.95 * hcr - Tr), np.minimum(fill, cr - 0.4))
+    rf = np.array([idx[k] in chart.root_fill for k in rk], bool)
+    if rf.any():
+        j = np.flatnonzero(rf)
+        Tj, hj, hcj, lrj = Tr[j], hr[rk[j]], hcr[j], lr[rk[j]]
+        canal_fill = np.minimum(
+            0.24 * hj - dist[rk[j]], np.minimum(hcj + lrj - 1.2 - Tj, Tj - 0.7 * hcj)
+        )
+        m_rest[j] = np.maximum(m_rest[j], canal_fill)
+    dens = draw(2.6, 3.6, rk.size)
+    a[rk] += dens * soft(m_rest, s)
+    side = np.sign(draw(-1.0, 1.0, lk.size))
+    wl, hcl = w[lk], hc[lk]
+    m_les = ellipse(
+        S[lk],
+        T[lk],
+        side * (wl / 2 - 0.6),
+        draw(0.15, 0.5, lk.size) * hcl,
+        draw(0.8, 1.6, lk.size),
+        draw(0.8, 1.8, lk.size),
+    )
+    m_les = np.minimum(m_les, tooth[lk])
+    a[lk] *= 1.0 - 0.6 * soft(m_les, s)
+
+    inst, rest_m, les_m = masks["instance"], masks["restoration"], masks["lesion"]
+    inside, rest_in, les_in = tooth > 0, m_rest > 0, m_les > 0
+    slot_r = {int(k): j for j, k in enumerate(rk)}
+    slot_l = {int(k): j for j, k in enumerate(lk)}
+    boxes = np.zeros((n, 4), np.float32)
+    for k in range(n):
+        r0, r1, c0, c1 = win[k]
+        h, wd = r1 - r0, c1 - c0
+        att[r0:r1, c0:c1] += a[k, :h, :wd]
+        wi = inst[r0:r1, c0:c1]
+        own = inside[k, :h, :wd] & (wi == 0)
+        wi[own] = k + 1
+        rows, cols = np.flatnonzero(own.any(1)), np.flatnonzero(own.any(0))
+        if rows.size == 0:
+            raise RuntimeError(f"tooth {teeth[idx[k]].fdi} has no pixels at this image size")
+        boxes[k] = (c0 + cols[0], r0 + rows[0], c0 + cols[-1] + 1, r0 + rows[-1] + 1)
+        if k in slot_r:
+            j = slot_r[k]
+            hard = own & rest_in[j, :h, :wd]
+            if not hard.any():  # too small to show at this size: fill the crown's tip
+                hard = own & (T[k, :h, :wd] < 0.4 * hc[k, 0, 0])
+                att[r0:r1, c0:c1] += dens[j, 0, 0] * hard
+            rest_m[r0:r1, c0:c1] |= hard
+        if k in slot_l:
+            les_m[r0:r1, c0:c1] |= own & les_in[slot_l[k], :h, :wd]
+
+    if chart.pontics:  # bridge pontics: a restoration-bright crown over the empty slot
+        win = _windows(frame, teeth, chart.pontics, hw, crown_only=True)
+        T, S, g = _stack_coords(frame, teeth, chart.pontics, win, width_scale=1.12)
+        m = _crown(T, S, g)[0]
+        a = rng.uniform(2.6, 3.4, len(chart.pontics)).astype(np.float32)[col] * soft(m, s)
+        for k, (r0, r1, c0, c1) in enumerate(win):
+            h, wd = r1 - r0, c1 - c0
+            att[r0:r1, c0:c1] += a[k, :h, :wd]
+            rest_m[r0:r1, c0:c1] |= m[k, :h, :wd] > 0
+    return boxes
