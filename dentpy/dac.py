@@ -14,6 +14,7 @@ pixel-edge coordinates (``x0 = 0`` is the left edge of the image, ``x1 = W`` its
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -70,9 +71,12 @@ def rect_window(
         raise ValueError(f"h and w must be >= 1, got h={h!r}, w={w!r}")
     _check_positive("gamma", gamma)
     _check_positive("alpha", alpha)
-    params = [torch.as_tensor(p) for p in (xc, yc, r_total, alpha, gamma)]
-    dtype = torch.float64 if any(p.dtype == torch.float64 for p in params) else torch.float32
-    params = [p.to(dtype) for p in params]
+    raw = (xc, yc, r_total, alpha, gamma)
+    # float64 if any tensor parameter is; Python numbers are converted at that precision
+    dtype = (torch.float64 if any(isinstance(p, Tensor) and p.dtype == torch.float64 for p in raw)
+             else torch.float32)
+    params = [torch.as_tensor(p, dtype=dtype) if not isinstance(p, Tensor) else p.to(dtype)
+              for p in raw]
     batched = any(p.ndim > 0 for p in params)
     if any(p.ndim > 1 for p in params):
         raise ValueError("xc, yc, r_total, alpha and gamma must be scalars or 1D (B,) tensors")
@@ -202,6 +206,25 @@ def _as_batch(images: Tensor) -> Tensor:
     return x
 
 
+@contextmanager
+def _one_cpu_thread(device: torch.device):
+    """Run the search's many tiny CPU ops on one thread.
+
+    Each ascent step works on arrays of a few thousand pooled pixels; spreading them over
+    threads only adds synchronisation, and on a busy machine the waiting threads can make the
+    search 10-20 times slower. The previous thread count is restored afterwards.
+    """
+    if device.type != "cpu":
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def find_roi(
     images: Tensor,
     *,
@@ -274,21 +297,22 @@ def find_roi(
         return torch.minimum(box.clamp_min(0), size).float()
 
     history = [to_boxes(theta)]
-    for stage in range(stages):
-        gamma = torch.full((n,), gamma0 * gamma_factor**stage, **opts)
-        eta = eta0 / 2**stage
-        active = torch.ones(n, dtype=torch.bool, device=s.device)
-        for _ in range(max_steps):
-            _, grad = _cost_and_grad(s, theta, r_min, alpha_t, gamma)
-            new = theta + eta * grad.clamp(-clip, clip)
-            new = torch.cat([new[:, :2].clamp_min(0), new[:, 2:].abs()], -1)
-            new = torch.minimum(new, upper)
-            moved = (new - theta).abs().amax(-1)
-            theta = torch.where(active[:, None], new, theta)
-            active = active & (moved > tol)
-            if not bool(active.any()):
-                break
-        history.append(to_boxes(theta))
+    with _one_cpu_thread(s.device):
+        for stage in range(stages):
+            gamma = torch.full((n,), gamma0 * gamma_factor**stage, **opts)
+            eta = eta0 / 2**stage
+            active = torch.ones(n, dtype=torch.bool, device=s.device)
+            for _ in range(max_steps):
+                _, grad = _cost_and_grad(s, theta, r_min, alpha_t, gamma)
+                new = theta + eta * grad.clamp(-clip, clip)
+                new = torch.cat([new[:, :2].clamp_min(0), new[:, 2:].abs()], -1)
+                new = torch.minimum(new, upper)
+                moved = (new - theta).abs().amax(-1)
+                theta = torch.where(active[:, None], new, theta)
+                active = active & (moved > tol)
+                if not bool(active.any()):
+                    break
+            history.append(to_boxes(theta))
     return (history[-1], history) if return_history else history[-1]
 
 

@@ -295,3 +295,13 @@ def test_autocrop_through_search():
 def test_autocrop_bad_input():
     with pytest.raises(ValueError, match="x must"):
         AutoCrop()(torch.rand(40, 40))
+
+
+def test_find_roi_restores_the_thread_count():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        find_roi(torch.rand(2, 60, 100), k=5, max_steps=3)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
