@@ -1,0 +1,194 @@
+"""Axis-aligned boxes: format conversions, areas, IoU and generalised IoU.
+
+A box is four numbers in pixels. Three formats are used in the course:
+
+* ``"xyxy"``: ``(x0, y0, x1, y1)``, the left, top, right and bottom edges (``x0 <= x1``,
+  ``y0 <= y1``); every function here that measures boxes takes this format, as torchvision does;
+* ``"cxcywh"``: ``(cx, cy, w, h)``, the centre and the size (what a YOLO head predicts);
+* ``"xywh"``: ``(x0, y0, w, h)``, the top-left corner and the size (COCO's JSON format).
+
+Boxes come as a tensor of shape ``(N, 4)`` (``N`` may be 0; an empty list is read as
+``(0, 4)``); conversions and areas also accept
+any leading shape ``(..., 4)``. Integer boxes are converted to ``float32``; the results are
+floating point. A box of zero width or height is allowed (it has area 0). Two boxes whose union
+is empty (both of area 0) get IoU 0, not NaN, and their GIoU is 0 as well.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "BOX_FORMATS",
+    "aligned_box_iou",
+    "aligned_generalized_box_iou",
+    "box_area",
+    "box_convert",
+    "box_iou",
+    "check_boxes",
+    "generalized_box_iou",
+]
+
+BOX_FORMATS = ("xyxy", "cxcywh", "xywh")
+
+
+def check_boxes(
+    boxes: Any, name: str = "boxes", *, fmt: str = "xyxy", matrix: bool = True
+) -> Tensor:
+    """Validate ``boxes`` and return them as a floating tensor.
+
+    ``matrix=True`` asks for shape ``(N, 4)``, otherwise ``(..., 4)`` is accepted. Raises
+    ``ValueError`` (naming ``name``) for a wrong shape, a non-numeric dtype, NaN or infinity,
+    ``x1 < x0``/``y1 < y0`` (``"xyxy"``) or a negative width/height (``"cxcywh"``, ``"xywh"``).
+    """
+    if fmt not in BOX_FORMATS:
+        raise ValueError(f"fmt must be one of {BOX_FORMATS}, got {fmt!r}")
+    if not isinstance(boxes, Tensor):
+        try:
+            boxes = torch.as_tensor(boxes)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise ValueError(f"{name} must be a tensor of boxes, got {type(boxes).__name__}"
+                             ) from err
+    if boxes.dtype == torch.bool or boxes.is_complex():
+        raise ValueError(f"{name} must hold real numbers, got dtype {boxes.dtype}")
+    if not boxes.is_floating_point():
+        boxes = boxes.float()
+    if boxes.ndim == 1 and boxes.numel() == 0:  # an empty list: no boxes
+        boxes = boxes.reshape(0, 4)
+    if (matrix and boxes.ndim != 2) or boxes.ndim < 1 or boxes.shape[-1] != 4:
+        expected = "(N, 4)" if matrix else "(..., 4)"
+        raise ValueError(f"{name} must have shape {expected}, got {tuple(boxes.shape)}")
+    if not torch.isfinite(boxes).all():
+        raise ValueError(f"{name} contains NaN or infinite coordinates")
+    a, b, c, d = boxes.unbind(-1)
+    if fmt == "xyxy":
+        if (c < a).any() or (d < b).any():
+            raise ValueError(f"{name} has boxes with x1 < x0 or y1 < y0 (expected xyxy boxes)")
+    elif (c < 0).any() or (d < 0).any():
+        raise ValueError(f"{name} has boxes with a negative width or height ({fmt} format)")
+    return boxes
+
+
+def _to_xyxy(boxes: Tensor, fmt: str) -> Tensor:
+    if fmt == "xyxy":
+        return boxes
+    a, b, w, h = boxes.unbind(-1)
+    if fmt == "cxcywh":
+        return torch.stack((a - w / 2, b - h / 2, a + w / 2, b + h / 2), dim=-1)
+    return torch.stack((a, b, a + w, b + h), dim=-1)
+
+
+def _from_xyxy(boxes: Tensor, fmt: str) -> Tensor:
+    if fmt == "xyxy":
+        return boxes
+    x0, y0, x1, y1 = boxes.unbind(-1)
+    if fmt == "cxcywh":
+        return torch.stack(((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0), dim=-1)
+    return torch.stack((x0, y0, x1 - x0, y1 - y0), dim=-1)
+
+
+def box_convert(boxes: Any, *, in_fmt: str, out_fmt: str) -> Tensor:
+    """Convert boxes ``(..., 4)`` between ``"xyxy"``, ``"cxcywh"`` and ``"xywh"``.
+
+    Same result as ``torchvision.ops.box_convert``; the output is a new floating tensor.
+    """
+    if out_fmt not in BOX_FORMATS:
+        raise ValueError(f"out_fmt must be one of {BOX_FORMATS}, got {out_fmt!r}")
+    if in_fmt not in BOX_FORMATS:
+        raise ValueError(f"in_fmt must be one of {BOX_FORMATS}, got {in_fmt!r}")
+    boxes = check_boxes(boxes, fmt=in_fmt, matrix=False)
+    if in_fmt == out_fmt:
+        return boxes.clone()
+    return _from_xyxy(_to_xyxy(boxes, in_fmt), out_fmt)
+
+
+def _area(boxes: Tensor) -> Tensor:
+    return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+
+
+def box_area(boxes: Any) -> Tensor:
+    """Areas of xyxy boxes ``(..., 4)`` in square pixels, shape ``(...)``."""
+    return _area(check_boxes(boxes, matrix=False))
+
+
+def _inter_union(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Intersection and union areas of every pair, ``(N, M)`` each (inputs unchecked)."""
+    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
+    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = (rb - lt).clamp_min(0).prod(-1)
+    union = _area(a)[:, None] + _area(b)[None, :] - inter
+    return inter, union
+
+
+def _safe_ratio(num: Tensor, den: Tensor) -> Tensor:
+    """``num / den`` with 0 where ``den == 0`` (an empty union or enclosure)."""
+    return torch.where(den > 0, num / den.where(den > 0, torch.ones_like(den)),
+                       torch.zeros_like(num))
+
+
+def _iou_giou(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    inter, union = _inter_union(a, b)
+    iou = _safe_ratio(inter, union)
+    lt = torch.minimum(a[:, None, :2], b[None, :, :2])
+    rb = torch.maximum(a[:, None, 2:], b[None, :, 2:])
+    hull = (rb - lt).prod(-1)
+    return iou, iou - _safe_ratio(hull - union, hull)
+
+
+def box_iou(boxes1: Any, boxes2: Any) -> Tensor:
+    """Intersection over union of every pair of xyxy boxes.
+
+    ``boxes1`` ``(N, 4)``, ``boxes2`` ``(M, 4)`` -> ``(N, M)`` in ``[0, 1]``; equals
+    ``torchvision.ops.box_iou`` (except that an empty union gives 0 here, NaN there).
+    """
+    a, b = check_boxes(boxes1, "boxes1"), check_boxes(boxes2, "boxes2")
+    inter, union = _inter_union(a, b)
+    return _safe_ratio(inter, union)
+
+
+def generalized_box_iou(boxes1: Any, boxes2: Any) -> Tensor:
+    """Generalised IoU (Rezatofighi et al., 2019) of every pair of xyxy boxes.
+
+    ``GIoU = IoU - (C - U) / C`` with ``U`` the union and ``C`` the smallest box enclosing both;
+    ``(N, 4)``, ``(M, 4)`` -> ``(N, M)`` in ``[-1, 1]``. Unlike IoU it keeps decreasing as two
+    disjoint boxes move apart, so ``1 - GIoU`` gives a gradient even without overlap. Equals
+    ``torchvision.ops.generalized_box_iou``.
+    """
+    a, b = check_boxes(boxes1, "boxes1"), check_boxes(boxes2, "boxes2")
+    return _iou_giou(a, b)[1]
+
+
+def _aligned(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """IoU and GIoU of ``a[i]`` with ``b[i]`` for boxes ``(..., 4)`` (inputs unchecked)."""
+    lt = torch.maximum(a[..., :2], b[..., :2])
+    rb = torch.minimum(a[..., 2:], b[..., 2:])
+    inter = (rb - lt).clamp_min(0).prod(-1)
+    union = _area(a) + _area(b) - inter
+    iou = _safe_ratio(inter, union)
+    hull = (torch.maximum(a[..., 2:], b[..., 2:]) - torch.minimum(a[..., :2], b[..., :2])).prod(-1)
+    return iou, iou - _safe_ratio(hull - union, hull)
+
+
+def _check_pair(boxes1: Any, boxes2: Any) -> tuple[Tensor, Tensor]:
+    a = check_boxes(boxes1, "boxes1", matrix=False)
+    b = check_boxes(boxes2, "boxes2", matrix=False)
+    if a.shape != b.shape:
+        raise ValueError(f"boxes1 and boxes2 must have the same shape, got {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
+    return a, b
+
+
+def aligned_box_iou(boxes1: Any, boxes2: Any) -> Tensor:
+    """IoU of ``boxes1[i]`` with ``boxes2[i]`` (not every pair): ``(..., 4)`` twice -> ``(...)``."""
+    return _aligned(*_check_pair(boxes1, boxes2))[0]
+
+
+def aligned_generalized_box_iou(boxes1: Any, boxes2: Any) -> Tensor:
+    """GIoU of ``boxes1[i]`` with ``boxes2[i]``: ``(..., 4)`` twice -> ``(...)``.
+
+    ``1 -`` this is ``torchvision.ops.generalized_box_iou_loss`` with ``reduction="none"``.
+    """
+    return _aligned(*_check_pair(boxes1, boxes2))[1]

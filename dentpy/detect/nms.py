@@ -1,0 +1,105 @@
+"""Non-maximum suppression (NMS), written out: greedy, by decreasing score.
+
+A detector fires several overlapping boxes on one object. Greedy NMS keeps the highest-scoring
+box, drops every remaining box that overlaps it by IoU strictly above ``iou_threshold``, and
+repeats with the best box left. The IoUs of all pairs are computed at once (vectorised, in
+blocks of rows) and kept only as an ``N x N`` boolean "overlaps too much" table, so memory is
+``N^2`` bytes (25 MB for 5000 boxes: filter by score first); the greedy pass over that table
+is one cheap NumPy step per box.
+
+Ties in score keep the order of the input (a stable sort), as ``torchvision.ops.nms`` does on
+the CPU. ``batched_nms`` suppresses only within a class: boxes of different labels never
+suppress each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from dentpy.detect.boxes import _inter_union, _safe_ratio, check_boxes
+
+__all__ = ["batched_nms", "nms"]
+
+_BLOCK = 1024  # rows of the IoU table computed at once
+
+
+def _check_threshold(iou_threshold: Any) -> float:
+    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, (int, float)):
+        raise ValueError(f"iou_threshold must be a number in [0, 1], got {iou_threshold!r}")
+    if not 0.0 <= iou_threshold <= 1.0:  # also rejects NaN
+        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
+    return float(iou_threshold)
+
+
+def _check_scores(scores: Any, n: int, name: str = "scores") -> Tensor:
+    scores = torch.as_tensor(scores)
+    if scores.ndim != 1 or scores.shape[0] != n:
+        raise ValueError(f"{name} must have shape ({n},) to match boxes, got "
+                         f"{tuple(scores.shape)}")
+    if scores.dtype == torch.bool or scores.is_complex():
+        raise ValueError(f"{name} must hold real numbers, got dtype {scores.dtype}")
+    if scores.is_floating_point() and torch.isnan(scores).any():
+        raise ValueError(f"{name} contains NaN")
+    return scores
+
+
+def _overlaps(boxes: Tensor, labels: Tensor | None, threshold: float) -> np.ndarray:
+    """``(N, N)`` bool: IoU above ``threshold`` (and same label), built in row blocks."""
+    n = boxes.shape[0]
+    out = np.empty((n, n), dtype=bool)
+    for start in range(0, n, _BLOCK):
+        block = slice(start, start + _BLOCK)
+        inter, union = _inter_union(boxes[block], boxes)
+        over = _safe_ratio(inter, union) > threshold
+        if labels is not None:
+            over &= labels[block, None] == labels[None, :]
+        out[block] = over.cpu().numpy()
+    return out
+
+
+def _greedy(boxes: Tensor, scores: Tensor, labels: Tensor | None, threshold: float) -> Tensor:
+    order = torch.sort(scores, descending=True, stable=True).indices
+    boxes = boxes[order]
+    over = _overlaps(boxes, None if labels is None else labels[order], threshold)
+    removed = np.zeros(boxes.shape[0], dtype=bool)
+    keep = []
+    for i in range(boxes.shape[0]):  # by decreasing score
+        if not removed[i]:
+            keep.append(i)
+            removed |= over[i]
+    return order[torch.as_tensor(keep, dtype=torch.long, device=order.device)]
+
+
+def nms(boxes: Any, scores: Any, *, iou_threshold: float) -> Tensor:
+    """Greedy NMS. ``boxes`` ``(N, 4)`` xyxy, ``scores`` ``(N,)``.
+
+    Returns the indices (int64) of the kept boxes, by decreasing score; a box is dropped when
+    its IoU with a kept, higher-scoring box is ``> iou_threshold``. Equals
+    ``torchvision.ops.nms``.
+    """
+    threshold = _check_threshold(iou_threshold)
+    boxes = check_boxes(boxes)
+    scores = _check_scores(scores, boxes.shape[0])
+    return _greedy(boxes, scores, None, threshold)
+
+
+def batched_nms(boxes: Any, scores: Any, labels: Any, *, iou_threshold: float) -> Tensor:
+    """Class-aware NMS: greedy NMS run separately for each value of ``labels`` ``(N,)`` (int).
+
+    Returns kept indices (int64) by decreasing score over all classes. Equals
+    ``torchvision.ops.batched_nms``.
+    """
+    threshold = _check_threshold(iou_threshold)
+    boxes = check_boxes(boxes)
+    scores = _check_scores(scores, boxes.shape[0])
+    labels = torch.as_tensor(labels, device=boxes.device)
+    if labels.ndim != 1 or labels.shape[0] != boxes.shape[0]:
+        raise ValueError(f"labels must have shape ({boxes.shape[0]},) to match boxes, got "
+                         f"{tuple(labels.shape)}")
+    if labels.is_floating_point() or labels.is_complex():
+        raise ValueError(f"labels must hold integer class ids, got dtype {labels.dtype}")
+    return _greedy(boxes, scores, labels, threshold)
