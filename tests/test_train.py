@@ -403,3 +403,27 @@ def test_amp_and_compile_are_ignored_off_cuda_and_resume_starts_fresh(tmp_path: 
     again = fit(model, train, val, nn.MSELoss(), opt, 2, device="cpu", checkpoint_dir=tmp_path,
                 resume=True, progress=False)
     assert again.val_loss == history.val_loss and torch.equal(model.weight, weights)
+
+
+def test_fit_shuffles_like_a_plain_loop_over_the_same_loader():
+    """fit must draw each epoch's order once from the loader, as `for batch in loader` does."""
+    data = TensorDataset(torch.arange(16.0)[:, None], torch.zeros(16, dtype=torch.long))
+    seen = []
+
+    class Spy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            seen.extend(x[:, 0].tolist())
+            return torch.zeros(len(x), 2) + self.weight
+
+    generator = torch.Generator().manual_seed(3)
+    loader = DataLoader(data, batch_size=4, shuffle=True, generator=generator)
+    model = Spy()
+    fit(model, loader, None, nn.functional.cross_entropy,
+        torch.optim.SGD(model.parameters(), lr=0.1), 1, monitor="train_loss", progress=True)
+    generator.manual_seed(3)
+    expected = [x[:, 0].tolist() for x, _ in loader]
+    assert seen == [v for batch in expected for v in batch]

@@ -289,7 +289,10 @@ def fit(
         count = 0
         outputs_seen: list[torch.Tensor] = []
         targets_seen: list[torch.Tensor] = []
-        batches = tqdm(loader, desc=bar_label, leave=False, disable=not show, dynamic_ncols=True)
+        # iter() first: tqdm.auto would otherwise build a second iterator of the loader, which
+        # spawns workers twice and draws once more from its shuffling generator
+        batches = tqdm(iter(loader), total=len(loader), desc=bar_label, leave=False,
+                       disable=not show, dynamic_ncols=True)
         with torch.set_grad_enabled(train):
             for batch in batches:
                 inputs, targets = _split_batch(batch, input_key, target_key)
