@@ -73,7 +73,7 @@ test:
 	@echo "=== time per stage"; cat $(STAGES)
 
 lab: venv
-	$(VENV)/bin/jupyter lab book/
+	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(VENV)/bin/jupyter lab book/
 
 clean:
 	rm -rf _build

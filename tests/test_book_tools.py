@@ -110,7 +110,8 @@ def test_guard_size_limit(tmp_path):
 # --- the runner --------------------------------------------------------------------------------
 
 def test_runner_executes_reports_failures_and_refuses_unparameterised(tmp_path):
-    good = make_notebook(("code", "PROFILE = 'auto'"), ("code", "print('profile', PROFILE)"))
+    show = "import os\nprint('profile', PROFILE, os.environ['OMP_WAIT_POLICY'])"
+    good = make_notebook(("code", "PROFILE = 'auto'"), ("code", show))
     bad = make_notebook(("code", "PROFILE = 'auto'"), ("code", "x = 1\nraise ValueError('boom')"))
     refused = make_notebook(("code", "print('no parameters')"), tags_first=False)
     write_book(tmp_path, {"good": good, "bad": bad, "refused": refused})
@@ -125,7 +126,7 @@ def test_runner_executes_reports_failures_and_refuses_unparameterised(tmp_path):
     assert "notebooks: 1 passed, 2 failed" in lines[-1]
     executed = nbformat.read(tmp_path / "_build/executed/book/good.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
-    assert "profile smoke" in printed  # papermill injected PROFILE
+    assert "profile smoke PASSIVE" in printed  # PROFILE injected; idle OpenMP threads sleep
     times = json.loads((tmp_path / "_build/notebook-times.json").read_text())
     assert times["profile"] == "smoke" and times["device"]
     assert times["notebooks"]["book/good.ipynb"]["seconds"] > 0

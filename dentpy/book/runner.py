@@ -77,6 +77,9 @@ def execute_notebook(source: Path, target: Path, *, profile: str, cwd: Path,
     ``results`` is the folder where the chapter's "paper vs. this notebook" table is saved.
     """
     env_before = dict(os.environ)
+    # Idle OpenMP threads sleep instead of spinning: with any other process on the CPU, spinning
+    # threads made a 30 s notebook take over 5 minutes on a 2-core machine.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if results is not None:
         os.environ[RESULTS_ENV] = str(results)
     if profile in ("smoke", "standard"):
