@@ -270,6 +270,13 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     return float(skm.accuracy_score(*_pair(y_true, y_pred, "y_pred")))
 
 
+def _count_score(score: Any, y_true: Any, y_pred: Any, **options: Any) -> float | np.ndarray:
+    """Check the inputs, then call a scikit-learn score on predicted labels with ``options``."""
+    _check_average(options["average"])
+    a, b = _pair(y_true, y_pred, "y_pred")
+    return _number(score(a, b, **options))
+
+
 def precision(
     y_true: Any,
     y_pred: Any,
@@ -286,13 +293,8 @@ def precision(
     by class support) or ``None`` (one value per class, an array). ``zero_division`` is returned
     when nothing is predicted positive (scikit-learn would also warn).
     """
-    _check_average(average)
-    a, b = _pair(y_true, y_pred, "y_pred")
-    return _number(
-        skm.precision_score(
-            a, b, average=average, labels=labels, pos_label=pos_label, zero_division=zero_division
-        )
-    )
+    return _count_score(skm.precision_score, y_true, y_pred, average=average, labels=labels,
+                        pos_label=pos_label, zero_division=zero_division)
 
 
 def recall(
@@ -308,13 +310,8 @@ def recall(
 
     Options as in :func:`precision`; ``zero_division`` is returned when a class has no true cases.
     """
-    _check_average(average)
-    a, b = _pair(y_true, y_pred, "y_pred")
-    return _number(
-        skm.recall_score(
-            a, b, average=average, labels=labels, pos_label=pos_label, zero_division=zero_division
-        )
-    )
+    return _count_score(skm.recall_score, y_true, y_pred, average=average, labels=labels,
+                        pos_label=pos_label, zero_division=zero_division)
 
 
 sensitivity = recall
@@ -330,13 +327,8 @@ def f1(
     zero_division: float = 0.0,
 ) -> float | np.ndarray:
     """Harmonic mean of precision and recall (``f1_score``); options as in :func:`precision`."""
-    _check_average(average)
-    a, b = _pair(y_true, y_pred, "y_pred")
-    return _number(
-        skm.f1_score(
-            a, b, average=average, labels=labels, pos_label=pos_label, zero_division=zero_division
-        )
-    )
+    return _count_score(skm.f1_score, y_true, y_pred, average=average, labels=labels,
+                        pos_label=pos_label, zero_division=zero_division)
 
 
 def specificity(
