@@ -20,7 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["AutoCrop", "auto_crop", "dac_cost", "find_roi", "max_min_dif", "rect_window"]
+__all__ = [
+    "AutoCrop", "auto_crop", "dac_cost", "find_roi", "fit_aspect", "max_min_dif", "rect_window",
+]
 
 _EPS = 1e-6  # keeps the two means of eq. 3 finite when the window covers all or nothing
 _RMIN_FRAC = 1 / 3.5  # r_min = w / 3.5 (Algorithm 1)
@@ -316,16 +318,29 @@ def find_roi(
     return (history[-1], history) if return_history else history[-1]
 
 
-def _fit_aspect(boxes: Tensor, height: int, width: int, aspect: float) -> Tensor:
-    """Grow ``boxes`` (B, 4) about their centres to height/width ``aspect``; never shrink.
+def fit_aspect(
+    boxes: Tensor, aspect: float, *, image_size: tuple[int, int] | None = None
+) -> Tensor:
+    """Grow ``boxes`` (B, 4, xyxy pixels) about their centres to height/width ``aspect``.
 
-    A grown box is shifted back inside the image; along a side where it is larger than the
-    image it is centred on the image (the overhang is later filled with zeros).
+    A box is only ever grown, never shrunk: the result is the smallest box of that aspect
+    that holds the input box. With ``image_size = (H, W)`` a grown box is shifted back inside
+    the image, and along a side where it is larger than the image it is centred on the image
+    (``auto_crop`` fills the overhang with zeros). Used by ``auto_crop`` to avoid distortion,
+    and to turn a tight dental-region box into the best box DAC can output (its boxes always
+    have the image's aspect).
     """
+    if not isinstance(boxes, Tensor) or boxes.ndim != 2 or boxes.shape[-1] != 4:
+        raise ValueError(f"boxes must be a (B, 4) tensor, got {getattr(boxes, 'shape', boxes)!r}")
+    _check_positive("aspect", aspect)
+    boxes = boxes.float()
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     bw = (boxes[:, 2] - boxes[:, 0]).clamp_min(1.0)
     bh = (boxes[:, 3] - boxes[:, 1]).clamp_min(1.0)
     bw, bh = torch.maximum(bw, bh / aspect), torch.maximum(bh, bw * aspect)
+    if image_size is None:
+        return torch.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], -1)
+    height, width = _check_out_size(image_size, "image_size")
 
     def place(c: Tensor, size: Tensor, limit: int) -> Tensor:
         inside = torch.minimum((c - size / 2).clamp_min(0), limit - size)
@@ -353,13 +368,13 @@ def _crop_resize(x: Tensor, boxes: Tensor, out_size: tuple[int, int]) -> Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-def _check_out_size(out_size: tuple[int, int]) -> tuple[int, int]:
+def _check_out_size(out_size: tuple[int, int], name: str = "out_size") -> tuple[int, int]:
     if (
         not isinstance(out_size, Sequence)
         or len(out_size) != 2
         or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in out_size)
     ):
-        raise ValueError(f"out_size must be (height, width) of two ints >= 1, got {out_size!r}")
+        raise ValueError(f"{name} must be (height, width) of two ints >= 1, got {out_size!r}")
     return int(out_size[0]), int(out_size[1])
 
 
@@ -385,7 +400,8 @@ def auto_crop(
         found = find_roi(x, **find_roi_kwargs) if boxes is None else boxes
         if not isinstance(found, Tensor) or found.shape != (x.shape[0], 4):
             raise ValueError(f"boxes must be a (B, 4) tensor with B={x.shape[0]}")
-        fitted = _fit_aspect(found.float(), x.shape[-2], x.shape[-1], out_size[0] / out_size[1])
+        size = (int(x.shape[-2]), int(x.shape[-1]))
+        fitted = fit_aspect(found, out_size[0] / out_size[1], image_size=size)
         return _crop_resize(x, fitted, out_size)
     if not isinstance(images, Sequence) or len(images) == 0:
         raise ValueError("images must be a tensor or a non-empty list of tensors")
@@ -440,7 +456,8 @@ class AutoCrop(nn.Module):
             boxes = find_roi(gray, **self.find_roi_kwargs)
         self.last_boxes = boxes.detach()
         aspect = self.out_size[0] / self.out_size[1]
-        return _crop_resize(x, _fit_aspect(boxes, x.shape[-2], x.shape[-1], aspect), self.out_size)
+        fitted = fit_aspect(boxes, aspect, image_size=(int(x.shape[-2]), int(x.shape[-1])))
+        return _crop_resize(x, fitted, self.out_size)
 
     def extra_repr(self) -> str:
         return f"out_size={self.out_size}, detach_search={self.detach_search}"
