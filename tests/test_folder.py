@@ -86,3 +86,29 @@ def test_errors(root):
     data = ImageFolderCSV(root, pd.DataFrame({"file": ["images/a.png"]}))
     with pytest.raises(IndexError):
         data[1]
+
+
+def test_max_value_from_a_column(root):
+    table = pd.read_csv(root / "labels.csv").assign(max_value=[255, 65535 // 2, 255])
+    data = ImageFolderCSV(root, table, max_value="max_value")
+    torch.testing.assert_close(data[1]["image"], torch.ones(1, 4, 6))  # its own maximum
+    torch.testing.assert_close(data[0]["image"], torch.ones(1, 4, 6))
+    with pytest.raises(ValueError, match="max_value column 'peak'"):
+        ImageFolderCSV(root, table, max_value="peak")
+    with pytest.raises(ValueError, match="positive numbers"):
+        ImageFolderCSV(root, table.assign(max_value=[255, 0, 255]), max_value="max_value")
+
+
+def test_synthetic_folder_with_mixed_bit_depths_reads_back_in_range(tmp_path):
+    """make_synthetic.py mixes 12- and 16-bit devices: the per-row column puts both in [0, 1]."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "data_scripts" / "make_synthetic.py"
+    subprocess.run([sys.executable, str(script), "--n", "6", "--seed", "0", "--size", "96", "160",
+                    "--out", str(tmp_path / "syn")], check=True, capture_output=True)
+    data = ImageFolderCSV(tmp_path / "syn", "labels.csv", image_column="image",
+                          label_columns=["restoration_class"], max_value="max_value")
+    peaks = [float(data[i]["image"].max()) for i in range(len(data))]
+    assert min(peaks) > 0.5 and max(peaks) <= 1.0

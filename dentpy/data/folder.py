@@ -31,9 +31,11 @@ class ImageFolderCSV(Dataset):
     (relative to ``root`` or absolute) or a DataFrame. ``image_column``: the column of image
     paths. ``label_columns``: columns returned with each item (default: all others); numbers
     become 0-d tensors (int64 or float32), text stays text. Images are scaled by their dtype's
-    maximum (255 or 65535) unless ``max_value`` is given (e.g. 4095 for 12-bit data); RGB is
-    converted to gray. ``transform``, if given, is called on the item dict and returns it.
-    Every listed file must exist when the dataset is built.
+    maximum (255 or 65535) unless ``max_value`` is given: a number for the whole set (e.g. 4095
+    for 12-bit data) or the name of a column holding each image's own value (the tables of
+    ``make_synthetic.py`` have one, ``"max_value"``, because 12- and 16-bit devices are mixed
+    there). RGB is converted to gray. ``transform``, if given, is called on the item dict and
+    returns it. Every listed file must exist when the dataset is built.
     """
 
     def __init__(
@@ -43,7 +45,7 @@ class ImageFolderCSV(Dataset):
         *,
         image_column: str = "file",
         label_columns: Sequence[str] | None = None,
-        max_value: float | None = None,
+        max_value: float | str | None = None,
         transform: Callable[[dict], dict] | None = None,
     ) -> None:
         self.root = Path(root)
@@ -65,8 +67,19 @@ class ImageFolderCSV(Dataset):
                              f"{list(frame.columns)}")
         if len(frame) == 0:
             raise ValueError("the table has no rows")
-        if max_value is not None and not (np.isfinite(max_value) and max_value > 0):
-            raise ValueError(f"max_value must be a positive number or None, got {max_value!r}")
+        if isinstance(max_value, str):
+            if max_value not in frame.columns:
+                raise ValueError(f"max_value column {max_value!r} is not in the table; columns: "
+                                 f"{list(frame.columns)}")
+            scales = pd.to_numeric(frame[max_value], errors="coerce").to_numpy(np.float64)
+            if not (np.isfinite(scales) & (scales > 0)).all():
+                raise ValueError(f"max_value column {max_value!r} must hold positive numbers")
+        elif max_value is not None and not (np.isfinite(max_value) and max_value > 0):
+            raise ValueError(
+                f"max_value must be a positive number, a column name or None, got {max_value!r}"
+            )
+        else:
+            scales = None
         if transform is not None and not callable(transform):
             raise ValueError("transform must be callable or None")
         self.files = [str(f) for f in frame[image_column]]
@@ -77,6 +90,7 @@ class ImageFolderCSV(Dataset):
         # One array per column, so an int column stays int beside a float one.
         self.labels = {c: frame[c].to_numpy() for c in label_columns}
         self.max_value = max_value
+        self._scales = scales  # per-image maxima when max_value names a column
         self.transform = transform
 
     def __len__(self) -> int:
@@ -86,7 +100,10 @@ class ImageFolderCSV(Dataset):
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} out of range for {len(self)} items")
         array = read_image(self.root / self.files[index])
-        scale = self.max_value or float(np.iinfo(array.dtype).max)
+        if self._scales is not None:
+            scale = float(self._scales[index])
+        else:
+            scale = self.max_value or float(np.iinfo(array.dtype).max)
         image = array.astype(np.float32)
         if image.ndim == 3:
             image = image @ LUMA
