@@ -161,14 +161,14 @@ def _cost_and_grad(
 
     bx, bx_c, bx_h = soft_box(w, xc, half_x)
     by, by_c, by_h = soft_box(h, yc, half_y)
-    # one batched product sums s along x against X and its two derivatives: (B, h) each
-    sx, sxc, sxh = torch.bmm(s, torch.stack([bx, bx_c, bx_h], -1)).unbind(-1)
-    sz = (by * sx).sum(-1)
+    # (B, 3, h) @ (B, h, w): the y profile and its two derivatives summed down each column
+    ys, ysc, ysh = torch.bmm(torch.stack([by, by_c, by_h], 1), s).unbind(1)
+    sz = (ys * bx).sum(-1)
     sz_grad = torch.stack(
         [
-            (by * sxc).sum(-1),
-            (by_c * sx).sum(-1),
-            (by * sxh).sum(-1) + alpha * (by_h * sx).sum(-1),
+            (ys * bx_c).sum(-1),
+            (ysc * bx).sum(-1),
+            (ys * bx_h).sum(-1) + alpha * (ysh * bx).sum(-1),
         ],
         -1,
     )
@@ -203,7 +203,8 @@ def _as_batch(images: Tensor) -> Tensor:
         raise ValueError(f"images must have a real float or integer dtype, got {images.dtype}")
     x = images.reshape(-1, 1, *images.shape[-2:])
     x = x if x.is_floating_point() else x.to(torch.float32)
-    if not bool(torch.isfinite(x).all()):
+    # NaN propagates through min and max, and an infinity is one of them: one cheap pass
+    if not bool(torch.isfinite(torch.stack(torch.aminmax(x))).all()):
         raise ValueError("images contains NaN or infinite values")
     return x
 
