@@ -13,6 +13,7 @@ pixel-edge coordinates (``x0 = 0`` is the left edge of the image, ``x1 = W`` its
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from contextlib import contextmanager
 
@@ -351,11 +352,20 @@ def fit_aspect(
     return torch.stack([x0, y0, x0 + bw, y0 + bh], -1)
 
 
-def _crop_resize(x: Tensor, boxes: Tensor, out_size: tuple[int, int]) -> Tensor:
+_MAX_SUPERSAMPLE = 4  # at most 4 x 4 bilinear samples averaged per output pixel
+
+
+def _crop_resize(
+    x: Tensor, boxes: Tensor, out_size: tuple[int, int], antialias: bool = True
+) -> Tensor:
     """Bilinear crop of ``boxes`` (B, 4, input pixels) from ``x`` (B, C, H, W) to ``out_size``.
 
     Uses ``affine_grid`` + ``grid_sample`` (``align_corners=False``, zeros outside the image),
-    so the result is differentiable w.r.t. ``x`` and ``boxes``.
+    so the result is differentiable w.r.t. ``x`` and ``boxes``. ``grid_sample`` alone has no
+    low-pass filter: shrinking a box n times reads one input pixel in n along each side, and a
+    small bright filling can fall between the samples. With ``antialias`` the crop is sampled
+    ``f`` times finer (``f`` = the largest shrink factor of the batch, rounded up, at most 4)
+    and each ``f x f`` block averaged.
     """
     height, width = x.shape[-2:]
     boxes = boxes.to(x.dtype)
@@ -365,8 +375,14 @@ def _crop_resize(x: Tensor, boxes: Tensor, out_size: tuple[int, int]) -> Tensor:
     shift_x = (boxes[:, 0] + boxes[:, 2]) / width - 1  # box centre in [-1, 1] coordinates
     shift_y = (boxes[:, 1] + boxes[:, 3]) / height - 1
     theta = torch.stack([scale_x, zero, shift_x, zero, scale_y, shift_y], -1).view(-1, 2, 3)
-    grid = F.affine_grid(theta, [x.shape[0], x.shape[1], *out_size], align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    factor = 1
+    if antialias and len(boxes):
+        shrink = torch.maximum(scale_x * width / out_size[1], scale_y * height / out_size[0])
+        factor = int(min(_MAX_SUPERSAMPLE, max(1, math.ceil(float(shrink.detach().max()) - 1e-6))))
+    fine = [x.shape[0], x.shape[1], out_size[0] * factor, out_size[1] * factor]
+    grid = F.affine_grid(theta, fine, align_corners=False)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return F.avg_pool2d(out, factor) if factor > 1 else out
 
 
 def _check_out_size(out_size: tuple[int, int], name: str = "out_size") -> tuple[int, int]:
@@ -384,6 +400,7 @@ def auto_crop(
     out_size: tuple[int, int] = (200, 370),
     *,
     boxes: Tensor | None = None,
+    antialias: bool = True,
     **find_roi_kwargs: object,
 ) -> Tensor:
     """Crop each image's RoI and resize it bilinearly to ``out_size`` = (height, width).
@@ -393,7 +410,9 @@ def auto_crop(
     :func:`find_roi` runs with ``find_roi_kwargs`` (same-sized list items are searched as one
     batch). Each box is first grown to the output's aspect ratio, so nothing is distorted;
     a grown box is shifted back inside the image, and where it is larger than the image the
-    missing part is zero-padded. Returns float32 ``(B, 1, *out_size)`` in the input's units.
+    missing part is zero-padded. ``antialias`` (default) averages a finer bilinear sampling
+    when the box shrinks, so small bright details are not skipped; ``False`` is the plain
+    one-step bilinear resize. Returns float32 ``(B, 1, *out_size)`` in the input's units.
     """
     out_size = _check_out_size(out_size)
     if isinstance(images, Tensor):
@@ -403,7 +422,7 @@ def auto_crop(
             raise ValueError(f"boxes must be a (B, 4) tensor with B={x.shape[0]}")
         size = (int(x.shape[-2]), int(x.shape[-1]))
         fitted = fit_aspect(found, out_size[0] / out_size[1], image_size=size)
-        return _crop_resize(x, fitted, out_size)
+        return _crop_resize(x, fitted, out_size, antialias)
     if not isinstance(images, Sequence) or len(images) == 0:
         raise ValueError("images must be a tensor or a non-empty list of tensors")
     if boxes is not None and (not isinstance(boxes, Tensor) or boxes.shape != (len(images), 4)):
@@ -418,7 +437,8 @@ def auto_crop(
     for idx in groups.values():
         sub = None if boxes is None else boxes[idx]
         out[idx] = auto_crop(
-            torch.cat([batch[i] for i in idx]), out_size, boxes=sub, **find_roi_kwargs
+            torch.cat([batch[i] for i in idx]), out_size, boxes=sub, antialias=antialias,
+            **find_roi_kwargs,
         )
     return out
 
@@ -431,6 +451,7 @@ class AutoCrop(nn.Module):
     ``detach_search=True`` (default) the box is treated as a constant; with ``False`` autograd
     also runs back through every gradient-ascent step of the search (slower, more memory).
     The boxes of the last forward pass are kept in ``last_boxes`` (B, 4, input pixels).
+    ``antialias`` as in :func:`auto_crop`. The layer has no trainable parameters.
     """
 
     def __init__(
@@ -438,11 +459,13 @@ class AutoCrop(nn.Module):
         out_size: tuple[int, int] = (200, 370),
         *,
         detach_search: bool = True,
+        antialias: bool = True,
         **find_roi_kwargs: object,
     ) -> None:
         super().__init__()
         self.out_size = _check_out_size(out_size)
         self.detach_search = detach_search
+        self.antialias = antialias
         self.find_roi_kwargs = find_roi_kwargs
         self.last_boxes: Tensor | None = None
 
@@ -458,7 +481,10 @@ class AutoCrop(nn.Module):
         self.last_boxes = boxes.detach()
         aspect = self.out_size[0] / self.out_size[1]
         fitted = fit_aspect(boxes, aspect, image_size=(int(x.shape[-2]), int(x.shape[-1])))
-        return _crop_resize(x, fitted, self.out_size)
+        return _crop_resize(x, fitted, self.out_size, self.antialias)
 
     def extra_repr(self) -> str:
-        return f"out_size={self.out_size}, detach_search={self.detach_search}"
+        return (
+            f"out_size={self.out_size}, detach_search={self.detach_search}, "
+            f"antialias={self.antialias}"
+        )

@@ -258,10 +258,23 @@ def test_auto_crop_grows_and_shifts_box_inside():
     image = torch.zeros(100, 200)
     image[:, 150:] = 1.0
     # a tall box at the right edge is grown to aspect 1/2 (width 120) and shifted inside
-    out = auto_crop(image, (10, 20), boxes=torch.tensor([[170.0, 20.0, 200.0, 80.0]]))
+    box = torch.tensor([[170.0, 20.0, 200.0, 80.0]])
+    out = auto_crop(image, (10, 20), boxes=box, antialias=False)
     assert out.shape == (1, 1, 10, 20)
     expected = image[None, None, :, 80:200]
     torch.testing.assert_close(out, F.interpolate(expected, size=(10, 20), mode="bilinear"))
+    smooth = auto_crop(image, (15, 30), boxes=box)  # shrunk 4x: the average of each 4 x 4 block
+    torch.testing.assert_close(smooth, F.interpolate(expected, size=(15, 30), mode="area"))
+
+
+def test_auto_crop_antialias_keeps_a_thin_bright_line():
+    image = torch.zeros(80, 160)
+    image[:, 83] = 1.0  # one pixel wide; a plain 4x bilinear shrink reads columns 1.5, 5.5, ...
+    plain = auto_crop(image, (20, 40), boxes=torch.tensor([[0.0, 0.0, 160.0, 80.0]]),
+                      antialias=False)
+    smooth = auto_crop(image, (20, 40), boxes=torch.tensor([[0.0, 0.0, 160.0, 80.0]]))
+    assert float(plain.max()) == 0.0  # the line fell between the samples
+    torch.testing.assert_close(smooth.sum() * 16, image.sum())  # its energy is kept
 
 
 def test_auto_crop_list_of_sizes(scenes):
