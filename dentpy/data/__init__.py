@@ -9,6 +9,7 @@ from dentpy.data.datasets import (
     SegmentationDataset,
     VolumeDataset,
     detection_collate,
+    restoration_boxes,
 )
 from dentpy.data.fetch import DatasetEntry, fetch, list_datasets
 from dentpy.data.folder import ImageFolderCSV
@@ -32,5 +33,5 @@ __all__ = [
 ]
 __all__ += [
     "DetectionDataset", "OsteoporosisDataset", "RestorationDataset", "RoIDataset",
-    "SegmentationDataset", "VolumeDataset", "detection_collate", "synthetic",
+    "SegmentationDataset", "VolumeDataset", "detection_collate", "restoration_boxes", "synthetic",
 ]

@@ -12,7 +12,8 @@ RestorationDataset         ``label`` (0..4 DAC class), ``count`` (restored teeth
 RoIDataset                 ``box`` (4,) float32 xyxy pixels of the dental region
 SegmentationDataset        ``mask`` (C, H, W) float32, one channel per name in ``masks``;
                            ``instance`` (H, W) int64
-DetectionDataset           ``boxes`` (N, 4) float32 xyxy, ``labels`` (N,) int64 (FDI or 1..32)
+DetectionDataset           ``boxes`` (N, 4) float32 xyxy, ``labels`` (N,) int64, ``fdi`` (N,)
+                           int64, ``restoration`` (N,) bool (teeth and/or restorations)
 OsteoporosisDataset        ``label`` (0/1), ``t_score``, ``cortical_width_mm``
 VolumeDataset              ``mask`` (1, D, H, W) float32 canal, ``affine`` (4, 4), ``spacing``
 =========================  ===============================================================
@@ -50,6 +51,7 @@ __all__ = [
     "class_to_fdi",
     "detection_collate",
     "fdi_to_class",
+    "restoration_boxes",
 ]
 
 Transform = Callable[[dict], dict]
@@ -177,12 +179,55 @@ class SegmentationDataset(_Synthetic):
         }
 
 
-class DetectionDataset(_Synthetic):
-    """Tooth detection: ``boxes`` (N, 4) xyxy and ``labels`` (N,), FDI numbers or classes 1..32.
+def restoration_boxes(
+    instance_mask: np.ndarray, restoration_mask: np.ndarray, tooth_fdi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One box per restored tooth: the bounding box of ``restoration_mask & (instance_mask ==
+    k)`` for each tooth instance ``k`` (1..N) that has restoration pixels.
 
-    ``labels="fdi"`` keeps FDI numbers (11..48); ``labels="class"`` maps them to 1..32 with
-    :func:`fdi_to_class`, the form torchvision's detection models expect.
+    ``instance_mask`` (H, W) int (0 background, ``k`` the tooth ``tooth_fdi[k - 1]``),
+    ``restoration_mask`` (H, W) bool or 0/1, ``tooth_fdi`` (N,). Returns ``boxes`` (R, 4)
+    float32 xyxy pixel edges (as the tooth boxes: ``x1 = last column + 1``) and ``fdi`` (R,)
+    int64 of the restored teeth, in instance order. Restoration pixels outside every tooth
+    (bridge pontics, which replace a missing tooth) give no box.
     """
+    inst = np.asarray(instance_mask)
+    rest = np.asarray(restoration_mask)
+    fdi = np.asarray(tooth_fdi).reshape(-1)
+    if inst.ndim != 2 or inst.dtype.kind not in "iu":
+        raise ValueError(f"instance_mask must be a 2-D integer array, got {inst.dtype} "
+                         f"{inst.shape}")
+    if rest.shape != inst.shape or rest.dtype.kind not in "biu":
+        raise ValueError(f"restoration_mask must be a bool/0-1 array of shape {inst.shape}, got "
+                         f"{rest.dtype} {rest.shape}")
+    if inst.size and int(inst.max()) > fdi.size:
+        raise ValueError(f"tooth_fdi has {fdi.size} entries but instance_mask has id "
+                         f"{int(inst.max())}")
+    ids = inst[(rest != 0) & (inst > 0)]
+    boxes, numbers = [], []
+    for k in np.unique(ids):
+        rows, cols = np.nonzero((inst == k) & (rest != 0))
+        boxes.append((cols.min(), rows.min(), cols.max() + 1, rows.max() + 1))
+        numbers.append(fdi[k - 1])
+    return (np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(numbers, np.int64))
+
+
+class DetectionDataset(_Synthetic):
+    """Detection of teeth and/or restorations: ``boxes`` (N, 4) float32 xyxy pixels.
+
+    ``objects`` chooses the boxes: ``"teeth"`` (every present tooth), ``"restorations"`` (one
+    box per restored tooth around its restoration, :func:`restoration_boxes`) or ``"both"``
+    (teeth first, then restorations). Every box also carries ``fdi`` (N,) int64, the FDI
+    number of its tooth, and ``restoration`` (N,) bool, whether it is a restoration box.
+
+    ``labels`` chooses ``labels`` (N,) int64: ``"fdi"`` the FDI numbers (11..48);
+    ``"class"`` classes 1..32 by :func:`fdi_to_class` (torchvision's convention, 0 is the
+    background) and, with ``objects="both"``, 33 for restorations; ``"object"`` 1 for a tooth
+    and 2 for a restoration (what the box is, not which tooth).
+    """
+
+    LABELS = ("fdi", "class", "object")
+    OBJECTS = ("teeth", "restorations", "both")
 
     def __init__(
         self,
@@ -191,19 +236,35 @@ class DetectionDataset(_Synthetic):
         seed: int = 0,
         size: Sequence[int] = (256, 512),
         labels: str = "fdi",
+        objects: str = "teeth",
         transform: Transform | None = None,
     ) -> None:
         super().__init__(n, seed=seed, size=size, transform=transform)
-        if labels not in ("fdi", "class"):
-            raise ValueError(f"labels must be 'fdi' or 'class', got {labels!r}")
-        self.labels = labels
+        if labels not in self.LABELS:
+            raise ValueError(f"labels must be one of {self.LABELS}, got {labels!r}")
+        if objects not in self.OBJECTS:
+            raise ValueError(f"objects must be one of {self.OBJECTS}, got {objects!r}")
+        self.labels, self.objects = labels, objects
 
     def _item(self, s: PanoramicSample) -> dict:
-        fdi = torch.from_numpy(s.tooth_fdi.copy())
-        return {
-            "boxes": torch.from_numpy(s.tooth_boxes.copy()),
-            "labels": fdi if self.labels == "fdi" else fdi_to_class(fdi),
-        }
+        parts = []  # (boxes, fdi, is_restoration)
+        if self.objects in ("teeth", "both"):
+            parts.append((s.tooth_boxes, s.tooth_fdi.astype(np.int64), False))
+        if self.objects in ("restorations", "both"):
+            boxes, fdi = restoration_boxes(s.instance_mask, s.restoration_mask, s.tooth_fdi)
+            parts.append((boxes, fdi, True))
+        boxes = torch.from_numpy(np.concatenate([p[0] for p in parts]).astype(np.float32))
+        fdi = torch.from_numpy(np.concatenate([p[1] for p in parts]))
+        restoration = torch.cat([torch.full((len(p[1]),), p[2]) for p in parts])
+        if self.labels == "fdi":
+            labels = fdi.clone()
+        elif self.labels == "object":
+            labels = 1 + restoration.long()
+        else:
+            labels = fdi_to_class(fdi) if len(fdi) else fdi.clone()
+            if self.objects == "both":
+                labels[restoration] = 33
+        return {"boxes": boxes, "labels": labels, "fdi": fdi, "restoration": restoration}
 
 
 class OsteoporosisDataset(_Synthetic):

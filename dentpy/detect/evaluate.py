@@ -36,6 +36,7 @@ __all__ = [
     "COCO_IOU_THRESHOLDS",
     "RECALL_POINTS",
     "average_precision",
+    "coco_evaluate",
     "mean_average_precision",
     "precision_recall_curve",
 ]
@@ -266,4 +267,65 @@ def mean_average_precision(
         hit = np.flatnonzero(np.isclose(thresholds, t))
         if hit.size:
             result[name] = float(ap[valid, hit[0]].mean()) if valid.any() else float("nan")
+    return result
+
+
+def coco_evaluate(
+    predictions: Sequence[dict[str, Any]],
+    targets: Sequence[dict[str, Any]],
+    *,
+    max_detections: int = 100,
+) -> dict[str, Any]:
+    """The same evaluation by the reference code, ``pycocotools.cocoeval.COCOeval`` (``bbox``,
+    ``maxDets=[max_detections]``), for checking :func:`mean_average_precision`.
+
+    Inputs as in :func:`mean_average_precision` (labels any integers; category ids are
+    ``label + 1`` internally). Returns ``"map"`` (AP@0.5:0.95), ``"map_50"``, ``"map_75"``
+    and ``"ap"`` ``(K, T)`` per class (rows in the order of ``"classes"``, sorted labels of
+    ``targets``; NaN where a class has no true box), computed from COCOeval's precision array
+    as its ``summarize`` does. Needs ``pycocotools``.
+    """
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    preds, trues = _check_inputs(predictions, targets)
+    max_det = _check_max_det(max_detections)
+    classes = np.unique(np.concatenate([tl for _, tl, _ in trues])).astype(np.int64)
+    images, truths, detections = [], [], []
+    for i, ((pb, pl, ps), (tb, tl, _)) in enumerate(zip(preds, trues, strict=True)):
+        images.append({"id": i + 1})
+        for (x0, y0, x1, y1), label in zip(tb.tolist(), tl.tolist(), strict=True):
+            truths.append({"id": len(truths) + 1, "image_id": i + 1, "category_id": label + 1,
+                           "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0),
+                           "iscrowd": 0})
+        for (x0, y0, x1, y1), label, score in zip(pb.tolist(), pl.tolist(), ps.tolist(),
+                                                  strict=True):
+            detections.append({"image_id": i + 1, "category_id": label + 1, "score": score,
+                               "bbox": [x0, y0, x1 - x0, y1 - y0]})
+    labels = sorted(set(classes.tolist()) | {d["category_id"] - 1 for d in detections})
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints as it goes
+        truth = COCO()
+        truth.dataset = {"images": images, "annotations": truths,
+                         "categories": [{"id": c + 1} for c in labels]}
+        truth.createIndex()
+        found = truth.loadRes(detections) if detections else COCO()
+        if not detections:
+            found.dataset = {"images": images, "annotations": [], "categories": []}
+            found.createIndex()
+        evaluation = COCOeval(truth, found, "bbox")
+        evaluation.params.maxDets = [max_det]
+        evaluation.params.catIds = [int(c) + 1 for c in classes]
+        evaluation.evaluate()
+        evaluation.accumulate()
+    # precision: (T, R, K, areas, maxDets); -1 marks "no true box"
+    precision = evaluation.eval["precision"][:, :, :, 0, 0]
+    ap = precision.mean(axis=1).T  # (K, T): the mean over the 101 recall points
+    ap[(precision == -1).all(axis=1).T] = np.nan
+    result: dict[str, Any] = {"map": float(np.nanmean(ap)), "ap": ap, "classes": classes}
+    for name, t in (("map_50", 0.5), ("map_75", 0.75)):
+        result[name] = float(np.nanmean(ap[:, int(np.flatnonzero(
+            np.isclose(evaluation.params.iouThrs, t))[0])]))
     return result

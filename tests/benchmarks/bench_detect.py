@@ -3,7 +3,8 @@
 Run by hand:  PYTHONPATH=. python tests/benchmarks/bench_detect.py [--device cuda] [--threads 2]
 
 Prints the parameter count of each detector configuration; the time of a forward pass and of a
-training step (forward + loss + backward + AdamW) on a batch of 8 images 256 x 512; decoding;
+training step (forward + loss + backward + AdamW) on a batch of 8 images 256 x 512, also for
+the two-stage TwoStageDetector (torchvision's Faster R-CNN); decoding;
 greedy NMS against ``torchvision.ops.nms`` (a C++ kernel) for 1000 and 5000 boxes; and mAP on
 100 images of 32 boxes each against pycocotools' COCOeval.
 """
@@ -21,6 +22,7 @@ import torchvision.ops as tvo
 
 from dentpy.detect import (
     DetectionLoss,
+    TwoStageDetector,
     YOLODetector,
     decode,
     mean_average_precision,
@@ -81,6 +83,22 @@ def bench_models(device: torch.device, repeats: int) -> None:
         model.train()
         train = seconds(step, repeats)
         print(f"  {name:28s} {params / 1e6:6.2f} M params   forward {fwd * 1e3:7.1f} ms   "
+              f"train step {train * 1e3:7.1f} ms")
+    for name, options in {"two-stage, tiny (16,32,64,128) + FPN": {"backbone": "tiny"},
+                          "two-stage, resnet18 + FPN": {"backbone": "resnet18"}}.items():
+        model = TwoStageDetector(32, image_size=(256, 512), **options).to(device)
+        params = sum(p.numel() for p in model.parameters())
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+        def two_step(model=model, opt=opt) -> None:
+            opt.zero_grad()
+            sum(model((images, targets)).values()).backward()
+            opt.step()
+
+        fwd = seconds(lambda model=model: model.predict(images), repeats)
+        model.train()
+        train = seconds(two_step, repeats)
+        print(f"  {name:28s} {params / 1e6:6.2f} M params   predict {fwd * 1e3:7.1f} ms   "
               f"train step {train * 1e3:7.1f} ms")
     model = YOLODetector(32, ANCHORS).to(device).eval()
     with torch.no_grad():
