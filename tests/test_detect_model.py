@@ -169,6 +169,50 @@ def test_assignment_by_hand():
     torch.testing.assert_close(a.offsets[0], torch.tensor([35 / 16 - 2, 20 / 16 - 1, 0.0, 0.0]))
 
 
+
+def test_assignment_next_anchor_takes_the_free_anchor():
+    boxes = torch.tensor([[30.0, 10.0, 40.0, 30.0],    # cell (1, 2), best anchor 0
+                          [0.0, 0.0, 20.0, 40.0],      # cell (1, 0), anchor 1
+                          [31.0, 11.0, 41.0, 31.0],    # cell (1, 2), anchor 0 taken -> 1
+                          [32.0, 12.0, 42.0, 32.0]])   # cell (1, 2), both taken -> dropped
+    targets = [{"boxes": boxes, "labels": torch.tensor([2, 0, 1, 1])}]
+    a = assign_targets(targets, anchors=ANCHORS, stride=16, grid_size=(2, 3), num_classes=3,
+                       collisions="next_anchor")
+    assert a.anchor.tolist() == [0, 1, 1]
+    assert (a.row.tolist(), a.col.tolist()) == ([1, 1, 1], [2, 0, 2])
+    assert a.labels.tolist() == [2, 0, 1]
+    assert a.num_dropped == 1
+    # the regression target is relative to the anchor actually used (20 x 40 for the third box)
+    torch.testing.assert_close(a.offsets[2], torch.tensor(
+        [36 / 16 - 2, 21 / 16 - 1, math.log(10 / 20), math.log(20 / 40)]))
+    dropped = assign_targets(targets, anchors=ANCHORS, stride=16, grid_size=(2, 3),
+                             num_classes=3)
+    assert dropped.num_dropped == 2
+    with pytest.raises(ValueError, match="collisions"):
+        assign_targets(targets, anchors=ANCHORS, stride=16, grid_size=(2, 3), num_classes=3,
+                       collisions="steal")
+
+
+def test_assignment_rules_agree_without_collisions():
+    gen = torch.Generator().manual_seed(0)
+    cells = torch.stack(torch.meshgrid(torch.arange(4), torch.arange(5), indexing="ij"), -1)
+    centres = cells.reshape(-1, 2).flip(-1) * 16 + 4 + 8 * torch.rand(20, 2, generator=gen)
+    size = 4 + 40 * torch.rand(20, 2, generator=gen)  # one box per cell: nothing collides
+    target = [{"boxes": torch.cat([centres - size / 2, centres + size / 2], 1),
+               "labels": torch.randint(3, (20,), generator=gen)}]
+    options = dict(anchors=ANCHORS, stride=16, grid_size=(4, 5), num_classes=3)
+    a = assign_targets(target, **options)
+    b = assign_targets(target, **options, collisions="next_anchor")
+    assert a.num_dropped == b.num_dropped == 0
+    for name in ("image", "anchor", "row", "col", "boxes", "labels", "offsets"):
+        torch.testing.assert_close(getattr(a, name), getattr(b, name))
+    raw = torch.randn(1, 2, 4, 5, 8, generator=gen)
+    total_a, _ = detection_loss(raw, target, anchors=ANCHORS, stride=16)
+    total_b, _ = detection_loss(raw, target, anchors=ANCHORS, stride=16,
+                                collisions="next_anchor")
+    torch.testing.assert_close(total_a, total_b)
+
+
 def test_perfect_prediction_has_zero_box_loss():
     target = [{"boxes": torch.tensor([[30.0, 10.0, 44.0, 40.0]]), "labels": torch.tensor([1])}]
     a = assign_targets(target, anchors=ANCHORS, stride=16, grid_size=(2, 3), num_classes=2)
@@ -224,6 +268,7 @@ def test_loss_without_boxes_is_only_objectness():
     ([{"boxes": torch.zeros(0, 4), "labels": []}], {"box_loss": "l1"}, "box_loss"),
     ([{"boxes": torch.zeros(0, 4), "labels": []}], {"obj_target": "x"}, "obj_target"),
     ([{"boxes": torch.zeros(0, 4), "labels": []}], {"ignore_iou": 2.0}, "ignore_iou"),
+    ([{"boxes": torch.zeros(0, 4), "labels": []}], {"collisions": "x"}, "collisions"),
 ])
 def test_loss_bad_input_raises(targets, options, match):
     with pytest.raises(ValueError, match=match):

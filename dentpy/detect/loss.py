@@ -5,7 +5,10 @@ grid cell containing its centre, and of that cell's anchors the one whose shape 
 IoU with the box (shapes compared on a common centre, :func:`~dentpy.detect.anchors.wh_iou`).
 When two boxes of an image land on the same cell and anchor, the first one listed keeps it and
 the other is left out (with ``A`` anchors and a fine enough grid this is rare; count it with
-``Assignment.num_dropped``).
+``Assignment.num_dropped``). With ``collisions="next_anchor"`` the later box instead takes the
+free anchor of the same cell that fits it best (by shape IoU) and is dropped only when every
+anchor of its cell is taken: nested objects with one centre (a restoration box that spans
+most of its tooth) then both get a prediction.
 
 **Loss**, with ``P`` the number of assigned boxes in the batch (at least 1):
 
@@ -44,6 +47,7 @@ __all__ = ["Assignment", "DetectionLoss", "assign_targets", "detection_loss"]
 
 BOX_LOSSES = ("giou", "mse")
 OBJ_TARGETS = ("one", "iou")
+COLLISIONS = ("drop", "next_anchor")
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def _check_targets(targets: Any, batch: int, num_classes: int) -> list[tuple[Ten
 
 
 def _assign(targets: list[tuple[Tensor, Tensor]], anchors: Tensor, stride: float,
-            grid: tuple[int, int]) -> Assignment:
+            grid: tuple[int, int], collisions: str = "drop") -> Assignment:
     device = anchors.device
     boxes = torch.cat([b for b, _ in targets]).to(device, anchors.dtype)
     labels = torch.cat([lb for _, lb in targets]).to(device)
@@ -102,12 +106,17 @@ def _assign(targets: list[tuple[Tensor, Tensor]], anchors: Tensor, stride: float
     size = boxes[:, 2:] - boxes[:, :2]
     col = (centre[:, 0] / stride).floor().long().clamp(0, grid[1] - 1)
     row = (centre[:, 1] / stride).floor().long().clamp(0, grid[0] - 1)
-    anchor = _wh_iou(size, anchors).argmax(1) if boxes.numel() else col.new_zeros(0)
-    slot = ((image * anchors.shape[0] + anchor) * grid[0] + row) * grid[1] + col
-    order = torch.sort(slot, stable=True).indices
-    first = torch.ones_like(order, dtype=torch.bool)
-    first[1:] = slot[order][1:] != slot[order][:-1]
-    keep = order[first].sort().values
+    fit = _wh_iou(size, anchors) if boxes.numel() else size.new_zeros(0, anchors.shape[0])
+    anchor = fit.argmax(1) if boxes.numel() else col.new_zeros(0)
+    cell = (image * grid[0] + row) * grid[1] + col
+    if collisions == "drop":
+        slot = cell * anchors.shape[0] + anchor
+        order = torch.sort(slot, stable=True).indices
+        first = torch.ones_like(order, dtype=torch.bool)
+        first[1:] = slot[order][1:] != slot[order][:-1]
+        keep = order[first].sort().values
+    else:  # first come, first served, each box falling back to its next-best free anchor
+        keep, anchor = _next_anchor(cell, anchor, fit)
     offsets = torch.stack((centre[:, 0] / stride - col, centre[:, 1] / stride - row,
                            (size[:, 0] / anchors[anchor, 0]).log(),
                            (size[:, 1] / anchors[anchor, 1]).log()), dim=-1)
@@ -115,12 +124,41 @@ def _assign(targets: list[tuple[Tensor, Tensor]], anchors: Tensor, stride: float
                       labels[keep], offsets[keep], int(boxes.shape[0] - keep.numel()))
 
 
+def _next_anchor(cell: Tensor, best: Tensor, fit: Tensor) -> tuple[Tensor, Tensor]:
+    """Greedy assignment in listed order: each box takes its best free anchor in its cell.
+
+    ``cell`` ``(N,)`` flat cell index, ``best`` ``(N,)`` best anchor, ``fit`` ``(N, A)`` shape
+    IoUs. Returns the kept box indices (ascending) and every box's anchor (unchanged where
+    the best one was free)."""
+    taken: set[tuple[int, int]] = set()
+    preference = fit.argsort(1, descending=True).tolist()
+    anchor = best.clone()
+    keep = []
+    for i, (c, first) in enumerate(zip(cell.tolist(), best.tolist(), strict=True)):
+        for a in [first] + [a for a in preference[i] if a != first]:
+            if (c, a) not in taken:
+                taken.add((c, a))
+                anchor[i] = a
+                keep.append(i)
+                break
+    return torch.tensor(keep, dtype=torch.long, device=cell.device), anchor
+
+
+def _check_collisions(collisions: Any) -> str:
+    if collisions not in COLLISIONS:
+        raise ValueError(f"collisions must be one of {COLLISIONS}, got {collisions!r}")
+    return collisions
+
+
 def assign_targets(targets: Sequence[dict[str, Any]], *, anchors: Any, stride: float,
-                   grid_size: tuple[int, int], num_classes: int) -> Assignment:
+                   grid_size: tuple[int, int], num_classes: int,
+                   collisions: str = "drop") -> Assignment:
     """Assign each true box (``targets``: one dict ``{"boxes" (n, 4) xyxy, "labels" (n,)}``
-    per image) to a grid cell and anchor of a ``grid_size = (H', W')`` grid; see the module
-    docstring."""
+    per image) to a grid cell and anchor of a ``grid_size = (H', W')`` grid; ``collisions``
+    (``"drop"`` or ``"next_anchor"``) says what a box does when its cell and best anchor are
+    taken. See the module docstring."""
     anchors = _check_wh(anchors, "anchors")
+    collisions = _check_collisions(collisions)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
     if len(grid_size) != 2 or any(isinstance(g, bool) or not isinstance(g, int) or g < 1
@@ -129,7 +167,7 @@ def assign_targets(targets: Sequence[dict[str, Any]], *, anchors: Any, stride: f
     if not isinstance(targets, Sequence) or len(targets) == 0:
         raise ValueError(f"targets must be a non-empty list of dicts, got {targets!r:.80}")
     return _assign(_check_targets(targets, len(targets), num_classes), anchors,
-                   _check_stride(stride), tuple(grid_size))
+                   _check_stride(stride), tuple(grid_size), collisions)
 
 
 def detection_loss(
@@ -144,15 +182,18 @@ def detection_loss(
     box_weight: float = 1.0,
     obj_weight: float = 1.0,
     cls_weight: float = 1.0,
+    collisions: str = "drop",
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """Loss of a raw output ``(B, A, H', W', 5 + C)`` against ``targets`` (one dict
     ``{"boxes" (n, 4) xyxy pixels, "labels" (n,) in [0, C)}`` per image; ``n`` may be 0).
 
     Returns the total (a scalar tensor) and its parts ``{"box", "obj", "cls"}`` (detached,
-    unweighted). See the module docstring for the definition.
+    unweighted). See the module docstring for the definition; ``collisions`` is passed to the
+    assignment (:func:`assign_targets`).
     """
     raw, anchors = check_raw(raw, anchors)
     stride = _check_stride(stride)
+    collisions = _check_collisions(collisions)
     if box_loss not in BOX_LOSSES:
         raise ValueError(f"box_loss must be one of {BOX_LOSSES}, got {box_loss!r}")
     if obj_target not in OBJ_TARGETS:
@@ -161,7 +202,7 @@ def detection_loss(
         raise ValueError(f"ignore_iou must be in [0, 1] or None, got {ignore_iou!r}")
     num_classes = raw.shape[-1] - 5
     checked = _check_targets(targets, raw.shape[0], num_classes)
-    a = _assign(checked, anchors, stride, tuple(raw.shape[2:4]))
+    a = _assign(checked, anchors, stride, tuple(raw.shape[2:4]), collisions)
     num_pos = max(a.image.numel(), 1)
     pred = raw[a.image, a.anchor, a.row, a.col]  # (P, 5 + C)
     boxes = _boxes(raw, anchors, stride)
