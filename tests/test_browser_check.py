@@ -38,6 +38,8 @@ def test_check_site_passes_good_pages_and_flags_each_fault(tmp_path):
         "bad_image": '<img src="missing.png">',
         "bad_script": "<script>undefinedFunction()</script>",
         "bad_console": "<script>console.error('something broke')</script>",
+        "raw_math": '<span class="math">\\(x^2\\)</span>',
+        "typeset_math": '<span class="math"><mjx-container>x²</mjx-container></span>',
     })
     shot = tmp_path / "shot.png"
     reports = check_site(tmp_path, html=html, screenshot=shot, log=lambda _: None)
@@ -48,6 +50,8 @@ def test_check_site_passes_good_pages_and_flags_each_fault(tmp_path):
     assert "404" in errors["bad_image"]
     assert "script error" in errors["bad_script"]
     assert "something broke" in errors["bad_console"]
+    assert "1 formula(s) left as raw TeX" in errors["raw_math"]
+    assert errors["typeset_math"] == ""
     assert shot.stat().st_size > 0
 
 

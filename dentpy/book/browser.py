@@ -1,7 +1,8 @@
 """Open every page of the built book in headless Chromium and check what a reader would see.
 
-Each page of the table of contents must load with no console error, no broken image and no
-local link or resource answering 404. Requests leaving the machine (CDN scripts, launch
+Each page of the table of contents must load with no console error, no broken image, no
+formula left as raw TeX (MathJax is served from the book itself) and no local link or resource
+answering 404. Requests leaving the machine (CDN scripts, launch
 buttons) are blocked and listed, since CI has no internet. A screenshot of the landing page is
 saved next to the HTML.
 """
@@ -35,6 +36,17 @@ class PageReport:
     blocked: list[str] = field(default_factory=list)
     images: int = 0
     output_images: int = 0
+
+
+# Sphinx wraps each formula in span.math / div.math; MathJax 3 puts an mjx-container inside once
+# it has typeset it (startup.promise resolves after the first typesetting of the page).
+_UNRENDERED_MATH_JS = """async () => {
+  const maths = [...document.querySelectorAll("span.math, div.math")];
+  if (!maths.length) return 0;
+  const startup = window.MathJax && window.MathJax.startup;
+  if (startup && startup.promise) { try { await startup.promise; } catch (e) {} }
+  return maths.filter(e => !e.querySelector("mjx-container")).length;
+}"""
 
 
 def find_chromium() -> str | None:
@@ -144,6 +156,9 @@ def _check_page(context, base: str, page_path: str, links: dict[str, bool]) -> P
         report.errors.append(f"page answered {response.status if response else 'nothing'}")
         return report
     page.wait_for_timeout(300)  # let late scripts report their errors
+    unrendered = page.evaluate(_UNRENDERED_MATH_JS)
+    if unrendered:
+        report.errors.append(f"{unrendered} formula(s) left as raw TeX (MathJax did not run)")
     images = page.eval_on_selector_all(
         "img", "els => els.map(e => [e.currentSrc || e.src, e.complete && e.naturalWidth > 0])"
     )
