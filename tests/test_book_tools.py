@@ -156,3 +156,13 @@ def test_runner_only_must_match(tmp_path):
     write_book(tmp_path, {"a": make_notebook(("code", "PROFILE = 'auto'"))})
     with pytest.raises(ValueError, match="matches no notebook"):
         run_book(tmp_path, profile="smoke", only=["zzz"], log=lambda _: None)
+
+
+def test_offline_mathjax_files_are_installed_and_complete():
+    """requirements.txt installs the MathJax files the book serves; the component is there."""
+    from dentpy.book.offline_math import COMPONENT, NEEDED, mathjax_source
+
+    source = mathjax_source()
+    assert source is not None, "sphinx-mathjax-offline is missing: formulas would need a CDN"
+    assert all((source / name).exists() for name in NEEDED)
+    assert (source / COMPONENT).stat().st_size > 1_000_000  # the whole TeX-to-SVG component
