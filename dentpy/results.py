@@ -1,13 +1,17 @@
-"""The "paper vs. this notebook" table that closes every paper chapter.
+"""Results as the run measured them: verdicts, the "paper vs. this notebook" table, glued numbers.
 
-``paper_vs_notebook(chapter, rows, profile=...)`` returns the table as a pandas DataFrame (it
-renders in the notebook and in the book) and writes it as JSON to ``_build/results/<chapter>.json``
-so the book's "Reproduction status" page gathers every chapter's table in one place.
+- ``verdict(estimate, interval, paper)`` decides a claim from our effect and its 95% interval;
+  verdicts are never typed.
+- ``paper_vs_notebook(chapter, rows, profile=...)`` returns the table that closes every paper
+  chapter as a pandas DataFrame and writes it as JSON to ``_build/results/<chapter>.json``, so
+  the book's "Reproduction status" page gathers every chapter's table in one place.
+- ``glue(name, value)`` hands a number or sentence of the run to the prose (``{glue:text}``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -15,9 +19,82 @@ from pathlib import Path
 
 import pandas as pd
 
+NOT_TESTED = "not tested"
+SMOKE_WHY = "the smoke profile only checks that the code runs"
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested")
 RESULTS_ENV = "DENTPY_RESULTS_DIR"
 COLUMNS = ("claim", "paper", "ours", "verdict", "why")
+
+
+class Verdict(str):
+    """A verdict computed by :func:`verdict`; it remembers the numbers that decided it."""
+
+    estimate: float
+    interval: tuple[float, float]
+    paper: float
+
+
+def verdict(estimate: float, interval: Sequence[float], paper: float) -> Verdict:
+    """Decide whether a paper's effect is reproduced, from our estimate and its 95% interval.
+
+    ``estimate`` is our effect in the paper's units (a difference, a ratio minus one, ...),
+    ``interval`` its 95% interval ``(lo, hi)`` from folds, seeds or a bootstrap, and ``paper``
+    the paper's effect in the same units, signed. The rules:
+
+    - **not reproduced** when the interval contains 0 or lies on the other side of 0;
+    - **reproduced** when it excludes 0 on the paper's side and the estimate is within a factor
+      of 2 of the paper's effect (between ``paper / 2`` and ``2 * paper``);
+    - **partly reproduced** otherwise (right direction, a different magnitude).
+    """
+    if isinstance(interval, (str, bytes)) or not hasattr(interval, "__len__") or len(
+            interval) != 2:
+        raise ValueError(f"interval must be a pair (lo, hi), got {interval!r}")
+    lo, hi = (_finite_number(f"interval[{i}]", value) for i, value in enumerate(interval))
+    estimate = _finite_number("estimate", estimate)
+    paper = _finite_number("paper", paper)
+    if lo > hi:
+        raise ValueError(f"interval must have lo <= hi, got ({lo}, {hi})")
+    if paper == 0:
+        raise ValueError("paper must be the paper's (non-zero) effect; a claim of 'no difference' "
+                         "needs an equivalence margin: report it as 'not tested' with the reason")
+    sign = math.copysign(1.0, paper)
+    if not (sign * lo > 0 and sign * hi > 0):  # contains 0, or lies on the other side
+        decided = "not reproduced"
+    elif abs(paper) / 2 <= sign * estimate <= 2 * abs(paper):
+        decided = "reproduced"
+    else:
+        decided = "partly reproduced"
+    result = Verdict(decided)
+    result.estimate, result.interval, result.paper = estimate, (lo, hi), paper
+    return result
+
+
+def _finite_number(name: str, value: object) -> float:
+    if isinstance(value, (bool, str, bytes)) or not hasattr(value, "__float__"):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def glue(name: str, value: object) -> object:
+    """Hand ``value`` to the book's prose as ``{glue:text}`name``` (myst-nb), without showing it.
+
+    Numbers keep their type, so the prose formats them (``{glue:text}`auc:.3f```); a sentence
+    whose truth depends on the run is glued as a string. Outside a notebook kernel, or where
+    myst-nb is not installed (a bare Colab), nothing is recorded. Returns ``value``.
+    """
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"name must be an identifier like 'test_auc', got {name!r}")
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # pragma: no cover - myst-nb comes with jupyter-book
+        return value
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        value = value.item()  # numpy / torch scalars glue as plain numbers
+    myst_glue(name, value, display=False)
+    return value
 
 
 def results_dir(start: Path | str | None = None) -> Path | None:
@@ -45,8 +122,10 @@ def paper_vs_notebook(
     """Build (and save as JSON) the comparison table of one chapter.
 
     Each row maps ``claim``, ``paper`` (the paper's value, as text), ``ours`` (our value with its
-    spread, as text), ``verdict`` (one of ``VERDICTS``) and ``why`` (one sentence: what explains
-    the difference, or what the synthetic data cannot show).
+    spread, as text), ``verdict`` and ``why`` (one sentence: what explains the difference, or
+    what the synthetic data cannot show). A verdict is either computed by :func:`verdict` or the
+    string ``"not tested"``, with the reason in ``why``; a typed "reproduced" is refused. In the
+    ``smoke`` profile every row is reported as "not tested" (smoke only checks the code runs).
     """
     if not isinstance(chapter, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", chapter):
         raise ValueError(f"chapter must be a short slug like 'dac' or 'miua_03', got {chapter!r}")
@@ -57,10 +136,18 @@ def paper_vs_notebook(
         missing = [key for key in COLUMNS if not str(row.get(key, "")).strip()]
         if missing:
             raise ValueError(f"rows[{index}] lacks {missing}; every row needs {list(COLUMNS)}")
-        if row["verdict"] not in VERDICTS:
-            raise ValueError(f"rows[{index}]['verdict'] must be one of {VERDICTS}, "
-                             f"got {row['verdict']!r}")
-        table.append({key: str(row[key]) for key in COLUMNS})
+        decided = row["verdict"]
+        if not isinstance(decided, Verdict) and decided != NOT_TESTED:
+            raise ValueError(
+                f"rows[{index}]['verdict'] must come from dentpy.results.verdict(estimate, "
+                f"interval, paper) or be {NOT_TESTED!r} with the reason in 'why', "
+                f"got {decided!r}"
+            )
+        entry = {key: str(row[key]) for key in COLUMNS}
+        if profile == "smoke":
+            entry["verdict"] = NOT_TESTED
+            entry["why"] = f"{SMOKE_WHY} ({entry['why']})"
+        table.append(entry)
     folder = Path(out_dir) if out_dir is not None else results_dir()
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
