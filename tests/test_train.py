@@ -13,15 +13,20 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from dentpy.train import (
+    Chance,
     EarlyStopping,
     History,
+    chance_level,
     cross_validate,
     fit,
     fold_indices,
     load_checkpoint,
     predict,
     save_checkpoint,
+    score_test,
+    scored_tests,
 )
+from dentpy.train.evaluate import _forget_scored_tests
 from dentpy.train.loop import _progress_enabled
 
 matplotlib.use("Agg")
@@ -427,3 +432,133 @@ def test_fit_shuffles_like_a_plain_loop_over_the_same_loader():
     generator.manual_seed(3)
     expected = [x[:, 0].tolist() for x, _ in loader]
     assert seen == [v for batch in expected for v in batch]
+
+
+def test_history_at_best_reads_the_chosen_epoch_not_the_column_maximum():
+    history = History()  # monitor val_loss, mode min
+    history.append({"epoch": 1, "val_loss": 0.9, "val_acc": 0.9})
+    history.append({"epoch": 2, "val_loss": 0.5, "val_acc": 0.6})
+    history.append({"epoch": 3, "val_loss": 0.7, "val_acc": 0.8})
+    assert history.best_epoch == 2
+    assert history.at_best("val_acc") == 0.6  # not max(val_acc) == 0.9
+    with pytest.raises(ValueError, match="column"):
+        history.at_best("val_dice")
+    diverged = History()
+    diverged.append({"epoch": 1, "val_loss": float("nan")})
+    with pytest.raises(ValueError, match="best epoch"):
+        diverged.at_best("epoch")
+    resumed = History.from_dict(history.to_dict())
+    assert resumed.at_best("val_loss") == 0.5
+
+
+def test_fit_restores_the_epoch_it_reports_as_best():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    train, val = loaders(classification_data())
+    history = fit(model, train, val, nn.CrossEntropyLoss(),
+                  torch.optim.SGD(model.parameters(), lr=2.0), 6,  # a large, noisy step
+                  metrics={"acc": accuracy}, progress=False)
+    outputs, targets = predict(model, val)
+    assert history.at_best("val_loss") == pytest.approx(
+        nn.functional.cross_entropy(outputs, targets).item(), rel=1e-5)
+    assert history.at_best("val_acc") == pytest.approx(accuracy(outputs, targets))
+
+
+def test_chance_level_known_answers():
+    # two balanced classes: entropy log 2, accuracy 1/2
+    chance = chance_level([0, 1, 0, 1])
+    assert isinstance(chance, Chance)
+    assert chance.loss == pytest.approx(np.log(2)) and chance.accuracy == 0.5
+    # 3 of class 2, 1 of class 0: a constant (0.25, 0, 0.75) is the best constant prediction
+    chance = chance_level(torch.tensor([2, 2, 0, 2]))
+    expected = -(0.25 * np.log(0.25) + 0.75 * np.log(0.75))
+    assert chance.loss == pytest.approx(expected) and chance.accuracy == 0.75
+    constant = torch.log(torch.tensor([[0.25, 1e-12, 0.75]])).expand(4, 3)
+    assert nn.functional.cross_entropy(constant, torch.tensor([2, 2, 0, 2])).item() == \
+        pytest.approx(chance.loss, rel=1e-6)
+    assert chance_level(np.array([3, 3, 3])) == Chance(0.0, 1.0)
+    assert chance_level([1.0, 0.0]).accuracy == 0.5  # integer-valued floats are accepted
+
+
+def test_chance_level_bad_input():
+    cases = [([], "targets"), ([[0, 1]], "targets"), ([0.5, 1.0], "integer"),
+             ([-1, 0], ">= 0"), ([True, False], "integer")]
+    for targets, word in cases:
+        with pytest.raises(ValueError, match=word):
+            chance_level(targets)
+    with pytest.raises(ValueError, match="num_classes"):
+        chance_level([0, 3], num_classes=3)
+    with pytest.raises(ValueError, match="num_classes"):
+        chance_level([0, 1], num_classes=0)
+
+
+@pytest.fixture()
+def fresh_test_record():
+    _forget_scored_tests()
+    yield
+    _forget_scored_tests()
+
+
+def test_score_test_scores_once_and_refuses_other_weights(fresh_test_record):
+    torch.manual_seed(0)
+    data = classification_data(40, seed=5)
+    test_loader = DataLoader(data, batch_size=16)
+    model = nn.Linear(3, 2)
+    result = score_test(model, test_loader, {"acc": accuracy})
+    outputs, targets = predict(model, test_loader)
+    assert result["acc"] == pytest.approx(accuracy(outputs, targets))
+    assert torch.equal(result.outputs, outputs) and torch.equal(result.targets, targets)
+    # the same weights again (a re-run cell): the same result, nothing new recorded
+    again = score_test(model, DataLoader(data, batch_size=7), {"acc": accuracy})
+    assert again is result and len(scored_tests()) == 1
+    # other weights on the same items, even through a shuffled loader: refused
+    other = nn.Linear(3, 2)
+    shuffled = DataLoader(data, batch_size=5, shuffle=True,
+                          generator=torch.Generator().manual_seed(1))
+    with pytest.raises(ValueError, match="test_loader.*already scored"):
+        score_test(other, shuffled, {"acc": accuracy})
+    # ...unless the reason is given, and then it is recorded
+    lesson = score_test(other, shuffled, {"acc": accuracy}, repeat="leakage lesson")
+    log = scored_tests()
+    assert [(r["test_set"], r["scoring"], r["reason"]) for r in log] == [
+        (1, 1, None), (1, 2, "leakage lesson")]
+    assert log[1]["scores"] == lesson.scores and log[0]["items"] == 40
+    # a different test set is a new first scoring
+    score_test(other, DataLoader(classification_data(20, seed=6), batch_size=8),
+               {"acc": accuracy})
+    assert scored_tests()[-1]["test_set"] == 2 and scored_tests()[-1]["reason"] is None
+
+
+def test_score_test_sees_trained_weights_as_other_weights(fresh_test_record):
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    train, val = loaders(classification_data())
+    test_loader = DataLoader(classification_data(30, seed=9), batch_size=10)
+    score_test(model, test_loader, {"acc": accuracy})  # before training
+    fit(model, train, val, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.5),
+        2, progress=False)
+    with pytest.raises(ValueError, match="already scored"):
+        score_test(model, test_loader, {"acc": accuracy})  # after: another model
+
+
+def test_score_test_dict_batches_and_bad_input(fresh_test_record):
+    model = nn.Linear(2, 1)
+    dict_loader = DataLoader(DictData(regression_data(12)), batch_size=4)
+    mse = {"mse": lambda out, y: nn.functional.mse_loss(out, y).item()}
+    assert score_test(model, dict_loader, mse)["mse"] >= 0
+    with pytest.raises(KeyError, match="mse"):
+        score_test(model, dict_loader, mse)["acc"]
+    loader = DataLoader(regression_data(8), batch_size=4)
+    cases = [
+        (("net", loader, mse), {}, "model"),
+        ((model, [1, 2], mse), {}, "test_loader"),
+        ((model, loader, {}), {}, "metrics"),
+        ((model, loader, {"mse": 3}), {}, "metrics"),
+        ((model, loader, mse), {"repeat": "  "}, "repeat"),
+    ]
+    for args, kwargs, word in cases:
+        with pytest.raises(ValueError, match=word):
+            score_test(*args, **kwargs)
+    empty = DataLoader(TensorDataset(torch.zeros(0, 2), torch.zeros(0, 1)), batch_size=4)
+    with pytest.raises(ValueError, match="test_loader is empty"):
+        score_test(model, empty, mse)

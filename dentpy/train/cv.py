@@ -132,13 +132,7 @@ class CVResult:
 
     def best_values(self, column: str) -> np.ndarray:
         """Each fold's value of ``column`` at its best epoch, shape ``(k,)``."""
-        values = []
-        for fold in self.folds:
-            history = fold.history
-            if column not in history:
-                raise ValueError(f"column must be one of {history.keys()}, got {column!r}")
-            values.append(history[column][history["epoch"].index(history.best_epoch)])
-        return np.asarray(values, dtype=float)
+        return np.asarray([fold.history.at_best(column) for fold in self.folds], dtype=float)
 
     def summary(self) -> dict[str, tuple[float, float]]:
         """``{column: (mean, sd)}`` over folds, at each fold's best epoch (sd with ddof=1)."""

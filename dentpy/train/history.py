@@ -82,6 +82,19 @@ class History:
         epoch = self.best_epoch
         return None if epoch is None else self[self.monitor][self["epoch"].index(epoch)]
 
+    def at_best(self, column: str) -> float:
+        """The value of ``column`` (e.g. ``"val_accuracy"``) at ``best_epoch``.
+
+        This is the number to report for the model ``fit`` restored: chosen on ``monitor``,
+        read in another column of the same epoch (not the best of that column over epochs).
+        """
+        if column not in self._columns:
+            raise ValueError(f"column must be one of {self.keys()}, got {column!r}")
+        epoch = self.best_epoch
+        if epoch is None:
+            raise ValueError(f"history has no finite {self.monitor!r} value yet: no best epoch")
+        return self._columns[column][self._columns["epoch"].index(epoch)]
+
     def epochs_without_improvement(self, min_delta: float = 0.0) -> int:
         """Epochs since ``monitor`` last beat its running best by more than ``min_delta``."""
         best, wait = None, 0
