@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= auto
+FORCE ?=
 STAGES := _build/stage-times.txt
 
 # $(call timed,NAME,COMMAND): run COMMAND, print and record how long it took, keep its status.
@@ -16,7 +17,8 @@ timed = start=$$(date +%s); echo "=== $(1)"; $(2); rc=$$?; \
 .PHONY: help venv book execute html test unit lint guards notebooks browser lab clean
 
 help:
-	@echo "make book   execute every notebook (PROFILE=$(PROFILE)) and build _build/html"
+	@echo "make book   execute every changed notebook (PROFILE=$(PROFILE); FORCE=1 runs all) and"
+	@echo "            build _build/html, even when a notebook fails (make then exits 1)"
 	@echo "make test   lint, unit tests, notebook guards, notebooks (smoke), HTML, browser check"
 	@echo "make lab    open JupyterLab on the book with the dentpy environment"
 	@echo "make clean  remove _build (keeps .venv)"
@@ -30,11 +32,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 book: venv
-	$(PY) -m dentpy.book execute --profile $(PROFILE)
-	$(PY) -m dentpy.book html
+	$(PY) -m dentpy.book book --profile $(PROFILE) $(if $(FORCE),--force)
 
 execute: venv
-	$(PY) -m dentpy.book execute --profile $(PROFILE)
+	$(PY) -m dentpy.book execute --profile $(PROFILE) $(if $(FORCE),--force)
 
 html: venv
 	$(PY) -m dentpy.book html
@@ -49,7 +50,7 @@ guards: venv
 	$(PY) -m dentpy.book guards
 
 notebooks: venv
-	$(PY) -m dentpy.book execute --profile smoke
+	$(PY) -m dentpy.book execute --profile smoke --force
 
 browser: venv
 	@if ! command -v chromium >/dev/null 2>&1; then \
@@ -73,7 +74,11 @@ test:
 	@echo "=== time per stage"; cat $(STAGES)
 
 lab: venv
-	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(VENV)/bin/jupyter lab book/
+	@if [ "$$(id -u)" = 0 ]; then \
+	  echo "NOTE: running as root (a container or cloud notebook): starting JupyterLab with --allow-root"; \
+	fi
+	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(VENV)/bin/jupyter lab \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root) book/
 
 clean:
 	rm -rf _build

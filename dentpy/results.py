@@ -161,22 +161,67 @@ def paper_vs_notebook(
     return frame
 
 
-def status_markdown(folder: Path | str) -> str:
-    """Every chapter's table from ``folder/*.json`` as MyST markdown, for the status page."""
-    files = sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []
-    if not files:
+def status_markdown(folder: Path | str, *, recorded: Mapping[str, Mapping] | None = None,
+                    build_profile: str | None = None) -> str:
+    """Every chapter's table as MyST markdown, for the "Reproduction status" page.
+
+    ``folder`` holds this build's tables (``*.json``, searched recursively); ``recorded`` is the
+    committed record of the last `standard` run (``{notebook: entry}``, each entry with
+    ``results``, ``date``, ``commit`` and ``machine``). Recorded tables come first, so a book
+    built in `smoke` still shows what the course reproduces; this build's table is shown beside
+    them when its profile differs and is not `smoke`.
+    """
+    folder = Path(folder)
+    files = sorted(folder.rglob("*.json")) if folder.is_dir() else []
+    current = {record["chapter"]: record for record in map(_read_record, files) if record}
+    chapters: dict[str, tuple[dict | None, Mapping | None]] = {}
+    for entry in (recorded or {}).values():
+        for record in entry.get("results", []):
+            chapters[record["chapter"]] = (record, entry)
+    for name in current:
+        chapters.setdefault(name, (None, None))
+    if not chapters:
         return "No chapter has reported results in this build yet.\n"
-    parts = []
     counts = dict.fromkeys(VERDICTS, 0)
-    for path in files:
-        record = json.loads(path.read_text())
-        parts.append(f"## `{record['chapter']}` ({record['profile']} profile)\n")
-        parts.append("| Claim | Paper | This notebook | Verdict | Why |")
-        parts.append("|---|---|---|---|---|")
-        for row in record["rows"]:
-            counts[row["verdict"]] += 1
-            cells = [row[key].replace("|", "\\|").replace("\n", " ") for key in COLUMNS]
-            parts.append("| " + " | ".join(cells) + " |")
-        parts.append("")
+    parts = []
+    for name, (saved, entry) in chapters.items():
+        parts.append(f"## `{name}`\n")
+        if saved is not None:
+            parts.append(f"Recorded `{saved['profile']}` run of {entry.get('date', '?')[:10]}, "
+                         f"commit `{entry.get('commit', '?')}`, on {entry.get('machine', '?')}:"
+                         "\n")
+            parts.append(_table(saved["rows"], counts))
+        now = current.get(name)
+        if now is None:
+            continue
+        if saved is None:
+            parts.append(f"This build (`{now['profile']}` profile):\n")
+            parts.append(_table(now["rows"], counts if saved is None else None))
+        elif now["profile"] == "smoke":
+            parts.append("This build ran the `smoke` profile, which only checks that the code "
+                         "runs: its table says \"not tested\" in every row.\n")
+        elif now["profile"] != saved["profile"] or now["rows"] != saved["rows"]:
+            parts.append(f"This build (`{now['profile']}` profile):\n")
+            parts.append(_table(now["rows"], None))
     summary = ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n)
-    return f"Across {len(files)} chapter(s): {summary}.\n\n" + "\n".join(parts)
+    built = f" This book was built with the `{build_profile}` profile." if build_profile else ""
+    return (f"Across {len(chapters)} chapter(s): {summary} (from the recorded run where there is "
+            f"one, else from this build).{built}\n\n" + "\n".join(parts))
+
+
+def _read_record(path: Path) -> dict | None:
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return record if isinstance(record, dict) and "chapter" in record else None
+
+
+def _table(rows: Sequence[Mapping[str, str]], counts: dict[str, int] | None) -> str:
+    lines = ["| Claim | Paper | This notebook | Verdict | Why |", "|---|---|---|---|---|"]
+    for row in rows:
+        if counts is not None:
+            counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+        cells = [str(row[key]).replace("|", "\\|").replace("\n", " ") for key in COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

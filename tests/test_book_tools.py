@@ -123,7 +123,9 @@ def test_runner_executes_reports_failures_and_refuses_unparameterised(tmp_path):
     failure = next(run for run in report.runs if run.status == "failed").message
     assert failure.startswith("book/bad.ipynb") and "raise ValueError('boom')" in failure
     assert "ValueError" in failure and "boom" in failure
-    assert "notebooks: 1 passed, 2 failed" in lines[-1]
+    assert any("notebooks: 1 passed (0 unchanged, not re-run), 2 failed" in line
+               for line in lines)
+    assert lines[-1].startswith("  FAILED book/refused.ipynb: parameters-cell")
     executed = nbformat.read(tmp_path / "_build/executed/book/good.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert "profile smoke PASSIVE" in printed  # PROFILE injected; idle OpenMP threads sleep
@@ -132,6 +134,7 @@ def test_runner_executes_reports_failures_and_refuses_unparameterised(tmp_path):
     assert times["notebooks"]["book/good.ipynb"]["seconds"] > 0
 
     # The HTML stage refuses to build from notebooks that never executed.
+    (tmp_path / "_build/executed/book/good.ipynb").unlink()
     with pytest.raises(ValueError, match="no executed copy"):
         stage_sources(tmp_path, tmp_path / "_build")
 

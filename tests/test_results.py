@@ -82,9 +82,20 @@ def test_status_page_gathers_every_chapter(tmp_path):
     paper_vs_notebook("b", [{**ROW, "verdict": "not tested", "claim": "x | y"}],
                       profile="smoke", out_dir=tmp_path)
     text = status_markdown(tmp_path)
-    assert "Across 2 chapter(s): 2 not tested." in text
-    assert "## `a` (smoke profile)" in text and "x \\| y" in text
+    assert "Across 2 chapter(s): 2 not tested (from the recorded run" in text
+    assert "## `a`\n\nThis build (`smoke` profile)" in text and "x \\| y" in text
     assert "No chapter" in status_markdown(tmp_path / "nothing")
+
+
+def test_status_page_shows_the_recorded_standard_run_beside_a_smoke_build(tmp_path):
+    paper_vs_notebook("a", [ROW], profile="smoke", out_dir=tmp_path)
+    saved = {"chapter": "a", "profile": "standard", "rows": [SAVED]}
+    recorded = {"book/a.ipynb": {"results": [saved], "date": "2026-12-03T08:00:00+00:00",
+                                 "commit": "abc1234", "machine": "x86_64, 2 CPU cores, Linux"}}
+    text = status_markdown(tmp_path, recorded=recorded, build_profile="smoke")
+    assert "Across 1 chapter(s): 1 partly reproduced" in text
+    assert "Recorded `standard` run of 2026-12-03, commit `abc1234`, on x86_64" in text
+    assert "This build ran the `smoke` profile" in text and "built with the `smoke`" in text
 
 
 @pytest.mark.parametrize("chapter, rows, match", [

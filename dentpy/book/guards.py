@@ -71,6 +71,27 @@ def check_code(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+GLUE_ROLE = re.compile(r"\{glue(?::(?:text|any|md))?\}`([^`]+)`")
+
+
+def glue_references(nb: nbformat.NotebookNode) -> list[str]:
+    """Keys that markdown cells paste with ``{glue:text}`key:fmt``` and friends, in order."""
+    keys = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for content in GLUE_ROLE.findall(cell.source):
+                keys.append(content.rsplit(":", 1)[0] if ":" in content else content)
+    return keys
+
+
+def check_glue(nb: nbformat.NotebookNode) -> list[str]:
+    """Every key the prose pastes is glued by name in a code cell (``glue("key", ...)``)."""
+    code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    return [f"glue-key: markdown pastes {key!r} but no code cell glues it by that name"
+            for key in dict.fromkeys(glue_references(nb))
+            if not re.search(r"""glue\(\s*f?["']""" + re.escape(key) + r"""["']""", code)]
+
+
 def check_notebook(path: Path | str) -> list[str]:
     """Every rule above plus the size limit, for the notebook file at ``path``."""
     path = Path(path)
@@ -82,4 +103,5 @@ def check_notebook(path: Path | str) -> list[str]:
         nb = nbformat.read(path, as_version=4)
     except Exception as error:  # nbformat raises several types for broken JSON/schema
         return [*problems, f"valid-notebook: cannot read it ({error})"]
-    return problems + check_parameters(nb) + check_stripped(nb) + check_code(nb)
+    return (problems + check_parameters(nb) + check_stripped(nb) + check_code(nb)
+            + check_glue(nb))
