@@ -62,6 +62,7 @@ browser: venv
 	  fi; \
 	fi
 	$(PY) -m dentpy.book check-site --skip-if-missing
+	$(PY) -m dentpy.book check-lab --skip-if-missing
 
 test:
 	@rm -f $(STAGES)

@@ -5,6 +5,7 @@
     python -m dentpy.book html                                      build _build/html
     python -m dentpy.book records                                   check book/_runs/standard.json
     python -m dentpy.book check-site                                open every page in Chromium
+    python -m dentpy.book check-lab                                 a chapter in JupyterLab
     python -m dentpy.book guards                                    check the notebook rules
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from dentpy.book.browser import check_site, find_chromium
 from dentpy.book.guards import check_notebook
+from dentpy.book.lab import check_lab
 from dentpy.book.records import check_records
 from dentpy.book.runner import run_book
 from dentpy.book.site import build_html
@@ -46,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     site = commands.add_parser("check-site", help="load every built page in headless Chromium")
     site.add_argument("--skip-if-missing", action="store_true",
                       help="print a notice and succeed when Chromium is not installed")
+    lab = commands.add_parser("check-lab", help="open a chapter in JupyterLab (headless "
+                              "Chromium): MyST rendered, solutions folded")
+    lab.add_argument("--notebook", default="part3_training/01_training_loop.ipynb",
+                     help="path under book/")
+    lab.add_argument("--skip-if-missing", action="store_true",
+                     help="print a notice and succeed when Chromium is not installed")
     commands.add_parser("guards", help="check every notebook of book/ against the rules")
     args = parser.parse_args(argv)
     root = args.root.resolve()
@@ -74,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         reports = check_site(root, html=out / "html", screenshot=out / "screenshot-index.png",
                              executed=out / "executed")
         return 1 if any(report.errors for report in reports) else 0
+    if args.command == "check-lab":
+        if find_chromium() is None and args.skip_if_missing:
+            print("NOTICE: chromium is not installed, so the JupyterLab check was SKIPPED")
+            return 0
+        errors = check_lab(root, args.notebook, screenshot=out / "screenshot-lab.png")
+        return 1 if errors else 0
     if args.command == "guards":
         return _guards(root)
     return 2  # pragma: no cover - argparse rejects unknown commands
