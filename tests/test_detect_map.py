@@ -9,7 +9,14 @@ import torch
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from dentpy.detect import average_precision, mean_average_precision, precision_recall_curve
+from dentpy.detect import (
+    COCO_IOU_THRESHOLDS,
+    average_precision,
+    bootstrap_map,
+    evaluate,
+    mean_average_precision,
+    precision_recall_curve,
+)
 
 NUM_CLASSES = 3
 
@@ -199,3 +206,90 @@ def test_bad_options_raise():
         average_precision([1.0], [0.5, 0.6])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         average_precision([1.5], [0.5])
+
+
+# ------------------------------------------------------------ bootstrap over images
+
+
+def unique_scores(preds, seed=0):
+    """The fixture with tiny distinct offsets on every score: no ties, so resampled images can
+    be compared with an explicitly duplicated image list exactly."""
+    rng = np.random.default_rng(seed)
+    return [p | {"scores": p["scores"] + torch.tensor(rng.uniform(0, 1e-6, len(p["scores"])))}
+            for p in preds]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bootstrap_estimate_equals_map(seed):
+    preds, targets = fixture(seed, n_images=8)
+    full = mean_average_precision(preds, targets)
+    estimate, low, high = bootstrap_map(preds, targets, n=50)
+    assert estimate == pytest.approx(full["map"], abs=1e-12)
+    assert low <= high
+    at_50, _, _ = bootstrap_map(preds, targets, iou_thresholds=[0.5], n=20)
+    assert at_50 == pytest.approx(full["map_50"], abs=1e-12)
+    some = bootstrap_map(preds, targets, classes=[0, 2], n=20)[0]
+    part = mean_average_precision(preds, targets, classes=[0, 2])["map"]
+    assert some == pytest.approx(part, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_resample_scores_like_the_duplicated_data_set(seed):
+    """Weights (how often each image was drawn) give the mAP of the list with repeats."""
+    preds, targets = fixture(seed + 20, n_images=7)
+    preds = unique_scores(preds, seed)
+    draw = np.sort(np.random.default_rng(seed).integers(0, 7, 7))
+    weights = np.bincount(draw, minlength=7)[None].astype(float)
+    classes = np.arange(NUM_CLASSES)
+    thresholds = np.asarray(COCO_IOU_THRESHOLDS)
+    p_, t_ = evaluate._check_inputs(preds, targets)
+    ours = evaluate._map_for_weights(evaluate._tables(p_, t_, classes, thresholds, 100), weights)
+    repeated = mean_average_precision([preds[i] for i in draw], [targets[i] for i in draw],
+                                      classes=classes)
+    assert ours[0] == pytest.approx(repeated["map"], abs=1e-12)
+
+
+def test_bootstrap_paired_difference():
+    preds, targets = fixture(5, n_images=10)
+    same = bootstrap_map(preds, targets, baseline=preds, n=100)
+    assert same == (0.0, 0.0, 0.0)
+    worse = [p | {"scores": torch.rand(len(p["scores"]), generator=torch.Generator()
+                                       .manual_seed(i))} for i, p in enumerate(preds)]
+    diff, low, high = bootstrap_map(preds, targets, baseline=worse, n=300, seed=1)
+    a = mean_average_precision(preds, targets)["map"]
+    b = mean_average_precision(worse, targets)["map"]
+    assert diff == pytest.approx(a - b, abs=1e-12)
+    assert low <= diff <= high
+    # same seed, same draws: the interval is reproducible
+    assert bootstrap_map(preds, targets, baseline=worse, n=300, seed=1) == (diff, low, high)
+
+
+def test_bootstrap_perfect_detector_has_a_degenerate_interval():
+    _, targets = fixture(2, n_images=6)
+    perfect = [{"boxes": t["boxes"], "scores": torch.linspace(1, 0.5, len(t["boxes"])),
+                "labels": t["labels"]} for t in targets]
+    assert bootstrap_map(perfect, targets, n=50) == pytest.approx((1.0, 1.0, 1.0))
+
+
+def test_bootstrap_bad_input():
+    preds, targets = fixture(1, n_images=4)
+    with pytest.raises(ValueError, match="n must be"):
+        bootstrap_map(preds, targets, n=0)
+    with pytest.raises(ValueError, match="alpha"):
+        bootstrap_map(preds, targets, alpha=1.5)
+    with pytest.raises(ValueError, match="same images"):
+        bootstrap_map(preds, targets, baseline=preds[:2])
+    with pytest.raises(ValueError, match="no true box of classes"):
+        bootstrap_map(preds, targets, classes=[9])
+    with pytest.raises(ValueError, match="classes must name"):
+        bootstrap_map(preds, targets, classes=[])
+    with pytest.raises(ValueError, match="iou_thresholds"):
+        bootstrap_map(preds, targets, iou_thresholds=[2.0])
+    # a resample that draws only images without a true box has no mAP (left out)
+    one = [{"boxes": torch.tensor([[0.0, 0, 5, 5]]), "labels": torch.tensor([0])},
+           {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.long)}]
+    nothing = [{"boxes": torch.zeros(0, 4), "scores": torch.zeros(0), "labels": []}] * 2
+    p_, t_ = evaluate._check_inputs(nothing, one)
+    tables = evaluate._tables(p_, t_, np.array([0]), np.array([0.5]), 100)
+    values = evaluate._map_for_weights(tables, np.array([[0.0, 2.0], [1.0, 1.0]]))
+    assert np.isnan(values[0]) and values[1] == 0.0

@@ -4,8 +4,9 @@ their losses, decoding and mAP.
 ``boxes`` (formats, IoU, GIoU), ``nms`` (greedy and class-aware NMS), ``anchors`` (k-means
 anchors, grid centres), ``model`` (YOLODetector), ``loss`` (assignment and loss), ``decode``
 (raw output to detections), ``evaluate`` (AP, mAP@0.5, mAP@0.5:0.95, PR curves, the
-pycocotools check), ``dental`` (FDI error kinds, label-free matching, one box per tooth
-number) and ``two_stage`` (torchvision's Faster R-CNN in the same call shape).
+pycocotools check, bootstrap intervals over images), ``dental`` (FDI error kinds,
+label-free matching, one box per tooth number) and ``two_stage`` (torchvision's Faster
+R-CNN in the same call shape).
 """
 
 from dentpy.detect.anchors import grid_centres, kmeans_anchors, mean_best_iou, wh_iou
@@ -30,6 +31,7 @@ from dentpy.detect.dental import (
 from dentpy.detect.evaluate import (
     COCO_IOU_THRESHOLDS,
     average_precision,
+    bootstrap_map,
     coco_evaluate,
     mean_average_precision,
     precision_recall_curve,
@@ -43,8 +45,8 @@ __all__ = [
     "BOX_FORMATS", "COCO_IOU_THRESHOLDS", "FDI_ERROR_KINDS", "Assignment", "DetectionLoss",
     "TwoStageDetector", "TwoStageLoss", "YOLODetector", "aligned_box_iou",
     "aligned_generalized_box_iou", "assign_targets", "assign_to_boxes", "average_precision",
-    "batched_nms", "best_per_class", "box_area", "box_convert", "box_iou", "check_boxes",
-    "coco_evaluate", "decode", "decode_boxes", "detection_loss", "fdi_error_kind",
+    "batched_nms", "best_per_class", "bootstrap_map", "box_area", "box_convert", "box_iou",
+    "check_boxes", "coco_evaluate", "decode", "decode_boxes", "detection_loss", "fdi_error_kind",
     "generalized_box_iou", "grid_centres", "kmeans_anchors", "match_detections",
     "mean_average_precision", "mean_best_iou", "nms", "precision_recall_curve",
     "two_stage_collate", "wh_iou",

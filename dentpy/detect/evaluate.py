@@ -36,6 +36,7 @@ __all__ = [
     "COCO_IOU_THRESHOLDS",
     "RECALL_POINTS",
     "average_precision",
+    "bootstrap_map",
     "coco_evaluate",
     "mean_average_precision",
     "precision_recall_curve",
@@ -120,39 +121,53 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _match_image(det: np.ndarray, true: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """TP flags ``(T, D)`` for detections ``det`` (already sorted) against ``true`` boxes."""
+    """TP flags ``(T, D)`` for detections ``det`` (already sorted) against ``true`` boxes.
+
+    All thresholds are matched at once; a detection that overlaps no true box by the lowest
+    threshold is a false positive everywhere and is skipped."""
     matched = np.zeros((thresholds.size, det.shape[0]), dtype=bool)
     if det.shape[0] == 0 or true.shape[0] == 0:
         return matched
     ious = _iou(det, true)
-    for ti, t in enumerate(thresholds):
-        taken = np.zeros(true.shape[0], dtype=bool)
-        floor = min(t, 1 - 1e-10)  # as pycocotools: IoU 1 still matches at t = 1
-        for d in range(det.shape[0]):
-            candidates = np.where(~taken & (ious[d] >= floor), ious[d], -np.inf)
-            best = candidates.max()
-            if best == -np.inf:
-                continue
-            g = np.flatnonzero(candidates == best)[-1]
-            taken[g], matched[ti, d] = True, True
+    floors = np.minimum(thresholds, 1 - 1e-10)[:, None]  # as pycocotools: IoU 1 matches at t = 1
+    taken = np.zeros((thresholds.size, true.shape[0]), dtype=bool)
+    for d in np.flatnonzero(ious.max(1) >= floors.min()):
+        candidates = np.where(~taken & (ious[d] >= floors), ious[d], -np.inf)  # (T, G)
+        best = candidates.max(1)
+        rows = np.flatnonzero(best > -np.inf)
+        if rows.size == 0:
+            continue
+        # among equal IoUs, the last true box listed (as pycocotools)
+        last = true.shape[0] - 1 - np.argmax((candidates == best[:, None])[:, ::-1], axis=1)
+        taken[rows, last[rows]] = True
+        matched[rows, d] = True
     return matched
+
+
+def _class_table(preds: list[Image], trues: list[Image], label: int, thresholds: np.ndarray,
+                 max_det: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Scores ``(D,)``, TP flags ``(T, D)`` and image index ``(D,)`` of every detection of
+    ``label``, sorted by decreasing score (ties keep image order), and #true boxes per image."""
+    scores, flags, images, num_true = [], [], [], np.zeros(len(trues), dtype=np.int64)
+    for i, ((pb, pl, ps), (tb, tl, _)) in enumerate(zip(preds, trues, strict=True)):
+        mine = np.flatnonzero(pl == label)
+        order = mine[np.argsort(-ps[mine], kind="mergesort")][:max_det]
+        true = tb[tl == label]
+        num_true[i] = true.shape[0]
+        scores.append(ps[order])
+        flags.append(_match_image(pb[order], true, thresholds))
+        images.append(np.full(order.size, i, dtype=np.int64))
+    scores = np.concatenate(scores)
+    flags = np.concatenate(flags, axis=1)
+    order = np.argsort(-scores, kind="mergesort")
+    return scores[order], flags[:, order], np.concatenate(images)[order], num_true
 
 
 def _class_results(preds: list[Image], trues: list[Image], label: int, thresholds: np.ndarray,
                    max_det: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Scores ``(D,)`` and TP flags ``(T, D)`` sorted by decreasing score, and #true boxes."""
-    scores, flags, num_true = [], [], 0
-    for (pb, pl, ps), (tb, tl, _) in zip(preds, trues, strict=True):
-        mine = np.flatnonzero(pl == label)
-        order = mine[np.argsort(-ps[mine], kind="mergesort")][:max_det]
-        true = tb[tl == label]
-        num_true += true.shape[0]
-        scores.append(ps[order])
-        flags.append(_match_image(pb[order], true, thresholds))
-    scores = np.concatenate(scores)
-    flags = np.concatenate(flags, axis=1)
-    order = np.argsort(-scores, kind="mergesort")
-    return scores[order], flags[:, order], num_true
+    scores, flags, _, num_true = _class_table(preds, trues, label, thresholds, max_det)
+    return scores, flags, int(num_true.sum())
 
 
 def _curve(flags: np.ndarray, num_true: int) -> tuple[np.ndarray, np.ndarray]:
@@ -329,3 +344,136 @@ def coco_evaluate(
         result[name] = float(np.nanmean(ap[:, int(np.flatnonzero(
             np.isclose(evaluation.params.iouThrs, t))[0])]))
     return result
+
+
+def _groups(flags: np.ndarray, images: np.ndarray, n_images: int) -> tuple[np.ndarray, np.ndarray]:
+    """For one threshold: each TP is its own group, each run of consecutive FPs one group.
+
+    Returns ``(members (N, G), is_tp (G,))``: how many detections of each image a group holds.
+    Points inside a run of FPs never decide an interpolated AP (recall stays, precision
+    falls), so the curve at the groups' ends gives the same AP, at a fraction of the size.
+    """
+    if flags.size == 0:
+        return np.zeros((n_images, 0)), np.zeros(0, dtype=bool)
+    start = flags | np.concatenate([[True], flags[:-1]])  # a TP, or the first FP after a TP
+    group = np.cumsum(start) - 1
+    members = np.zeros((n_images, int(group[-1]) + 1))
+    np.add.at(members, (images, group), 1.0)
+    return members, flags[start]
+
+
+def _ap_rows(tp: np.ndarray, fp: np.ndarray, num_true: np.ndarray) -> np.ndarray:
+    """COCO 101-point AP of many weighted curves at once: ``tp``, ``fp`` ``(B, G)`` cumulative
+    counts, ``num_true`` ``(B,)``; NaN where ``num_true`` is 0. Same rule as :func:`_ap`."""
+    b, g = tp.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(tp + fp > 0, tp / np.where(tp + fp > 0, tp + fp, 1.0), 0.0)
+        recall = tp / np.where(num_true > 0, num_true, 1.0)[:, None]
+    if g == 0:
+        ap = np.zeros(b)
+    else:
+        envelope = np.maximum.accumulate(precision[:, ::-1], axis=1)[:, ::-1]
+        # first point with recall >= r_k is the number of points with recall < r_k
+        below = np.searchsorted(RECALL_POINTS, recall, side="right")  # (B, G), 1..101
+        counts = np.zeros((b, RECALL_POINTS.size + 1), dtype=np.int64)
+        np.add.at(counts, (np.arange(b)[:, None], below), 1)
+        first = np.cumsum(counts, axis=1)[:, :RECALL_POINTS.size]  # (B, 101)
+        padded = np.concatenate([envelope, np.zeros((b, 1))], axis=1)
+        ap = np.take_along_axis(padded, np.minimum(first, g), axis=1).mean(1)
+    return np.where(num_true > 0, ap, np.nan)
+
+
+def _map_for_weights(tables: list, weights: np.ndarray) -> np.ndarray:
+    """mAP (mean over classes with a true box, and thresholds) for each row of ``weights``
+    ``(B, N)``: how many times each image counts. ``tables``: per class, the true-box counts
+    per image and, per threshold, the groups of :func:`_groups`."""
+    per_class = []
+    for num_true, groups in tables:
+        n_true = weights @ num_true  # (B,)
+        aps = []
+        for members, is_tp in groups:
+            w = weights @ members  # (B, G)
+            aps.append(_ap_rows(np.cumsum(w * is_tp, 1), np.cumsum(w * ~is_tp, 1), n_true))
+        per_class.append(np.mean(aps, axis=0))
+    per_class = np.array(per_class)  # (K, B)
+    valid = ~np.isnan(per_class)
+    with np.errstate(invalid="ignore"):
+        return np.where(valid.any(0), np.nansum(per_class, 0) / valid.sum(0), np.nan)
+
+
+def _tables(preds: list[Image], trues: list[Image], classes: np.ndarray, thresholds: np.ndarray,
+            max_det: int) -> list:
+    tables = []
+    for label in classes:
+        _, flags, images, num_true = _class_table(preds, trues, int(label), thresholds, max_det)
+        tables.append((num_true.astype(np.float64),
+                       [_groups(flags[t], images, len(trues)) for t in range(thresholds.size)]))
+    return tables
+
+
+def bootstrap_map(
+    predictions: Sequence[dict[str, Any]],
+    targets: Sequence[dict[str, Any]],
+    *,
+    baseline: Sequence[dict[str, Any]] | None = None,
+    classes: Sequence[int] | None = None,
+    iou_thresholds: Sequence[float] = COCO_IOU_THRESHOLDS,
+    max_detections: int = 100,
+    n: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """(estimate, low, high): mAP and its percentile bootstrap interval over images.
+
+    The estimate is :func:`mean_average_precision`'s mAP (mean over ``classes`` that have a
+    true box and over ``iou_thresholds``: pass ``iou_thresholds=[0.5]`` for mAP@0.5). Each of
+    the ``n`` resamples draws as many images as there are, with replacement, from
+    ``numpy.random.default_rng(seed)``, and scores the detections of the drawn images as COCO
+    would score a data set in which each image appears as often as it was drawn (ties of equal
+    scores between images keep the images' order in ``predictions``). ``low`` and ``high`` are
+    the ``alpha/2`` and ``1 - alpha/2`` quantiles.
+
+    With ``baseline`` (another model's predictions on the same images), the estimate is the
+    paired difference ``mAP(predictions) - mAP(baseline)``, and both are scored on the same
+    resampled images in every draw, so the interval reflects the difference only. Resamples
+    without any true box of ``classes`` are left out; if more than half are, a
+    ``ValueError`` says the data are too few.
+    """
+    preds, trues = _check_inputs(predictions, targets)
+    thresholds = _check_thresholds(iou_thresholds)
+    max_det = _check_max_det(max_detections)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if classes is None:
+        classes = np.unique(np.concatenate([tl for _, tl, _ in trues]))
+    classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+    if classes.size == 0:
+        raise ValueError("classes must name at least one class")
+    tables = [_tables(preds, trues, classes, thresholds, max_det)]
+    if baseline is not None:
+        other, _ = _check_inputs(baseline, targets)
+        tables.append(_tables(other, trues, classes, thresholds, max_det))
+
+    def statistic(weights: np.ndarray) -> np.ndarray:
+        values = _map_for_weights(tables[0], weights)
+        return values - _map_for_weights(tables[1], weights) if baseline is not None else values
+
+    n_images = len(trues)
+    estimate = float(statistic(np.ones((1, n_images)))[0])
+    if np.isnan(estimate):
+        raise ValueError(f"targets hold no true box of classes {classes.tolist()}")
+    draws = np.random.default_rng(seed).integers(0, n_images, size=(n, n_images))
+    values = []
+    for chunk in np.array_split(draws, max(1, n // 200)):
+        weights = np.zeros((len(chunk), n_images))
+        np.add.at(weights, (np.arange(len(chunk))[:, None], chunk), 1.0)
+        values.append(statistic(weights))
+    values = np.concatenate(values)
+    valid = values[~np.isnan(values)]
+    if valid.size * 2 < n:
+        raise ValueError(f"{n - valid.size} of {n} resamples hold no true box of the classes; "
+                         "too few images")
+    low, high = np.quantile(valid, [alpha / 2, 1 - alpha / 2])
+    return estimate, float(low), float(high)
