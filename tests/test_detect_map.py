@@ -259,9 +259,34 @@ def test_bootstrap_paired_difference():
     a = mean_average_precision(preds, targets)["map"]
     b = mean_average_precision(worse, targets)["map"]
     assert diff == pytest.approx(a - b, abs=1e-12)
-    assert low <= diff <= high
+    assert -1.0 <= low <= high <= 1.0
     # same seed, same draws: the interval is reproducible
     assert bootstrap_map(preds, targets, baseline=worse, n=300, seed=1) == (diff, low, high)
+
+
+def test_bootstrap_baseline_on_its_own_targets():
+    """A baseline scored in another frame: the same images, boxes scaled by 2 on both sides."""
+    preds, targets = fixture(6, n_images=8)
+    scaled = [p | {"boxes": p["boxes"] * 2} for p in preds]
+    scaled_targets = [t | {"boxes": t["boxes"] * 2} for t in targets]
+    # IoU does not change with scale: the same model in both frames differs by 0 everywhere
+    assert bootstrap_map(preds, targets, baseline=scaled, baseline_targets=scaled_targets,
+                         n=50) == pytest.approx((0.0, 0.0, 0.0), abs=1e-12)
+    with pytest.raises(ValueError, match="needs baseline"):
+        bootstrap_map(preds, targets, baseline_targets=targets)
+    with pytest.raises(ValueError, match="same images"):
+        bootstrap_map(preds, targets, baseline=preds[:3], baseline_targets=targets[:3])
+
+
+def test_bootstrap_basic_interval_reflects_the_percentile_one():
+    preds, targets = fixture(7, n_images=12)
+    est, q_lo, q_hi = bootstrap_map(preds, targets, n=200, method="percentile")
+    same, low, high = bootstrap_map(preds, targets, n=200, method="basic")
+    assert same == est
+    assert low == pytest.approx(max(2 * est - q_hi, 0.0))
+    assert high == pytest.approx(min(2 * est - q_lo, 1.0))
+    with pytest.raises(ValueError, match="method"):
+        bootstrap_map(preds, targets, method="bca")
 
 
 def test_bootstrap_perfect_detector_has_a_degenerate_interval():

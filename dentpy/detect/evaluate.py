@@ -45,6 +45,7 @@ __all__ = [
 COCO_IOU_THRESHOLDS = tuple(float(t) for t in np.linspace(0.5, 0.95, 10))
 RECALL_POINTS = np.linspace(0.0, 1.0, 101)
 METHODS = ("coco101", "all_points")
+BOOTSTRAP_METHODS = ("basic", "percentile")
 
 Image = tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (n, 4), labels (n,), scores (n,)
 
@@ -416,14 +417,16 @@ def bootstrap_map(
     targets: Sequence[dict[str, Any]],
     *,
     baseline: Sequence[dict[str, Any]] | None = None,
+    baseline_targets: Sequence[dict[str, Any]] | None = None,
     classes: Sequence[int] | None = None,
     iou_thresholds: Sequence[float] = COCO_IOU_THRESHOLDS,
     max_detections: int = 100,
     n: int = 1000,
     alpha: float = 0.05,
     seed: int = 0,
+    method: str = "basic",
 ) -> tuple[float, float, float]:
-    """(estimate, low, high): mAP and its percentile bootstrap interval over images.
+    """(estimate, low, high): mAP and its bootstrap interval over images.
 
     The estimate is :func:`mean_average_precision`'s mAP (mean over ``classes`` that have a
     true box and over ``iou_thresholds``: pass ``iou_thresholds=[0.5]`` for mAP@0.5). Each of
@@ -435,9 +438,12 @@ def bootstrap_map(
 
     With ``baseline`` (another model's predictions on the same images), the estimate is the
     paired difference ``mAP(predictions) - mAP(baseline)``, and both are scored on the same
-    resampled images in every draw, so the interval reflects the difference only. Resamples
-    without any true box of ``classes`` are left out; if more than half are, a
-    ``ValueError`` says the data are too few.
+    resampled images in every draw, so the interval reflects the difference only.
+    ``baseline_targets`` (default ``targets``) scores the baseline against its own boxes of
+    the same images, for two models that see the images in different frames (a crop and the
+    whole image, say); item ``i`` of both lists must be the same image. Resamples without any
+    true box of ``classes`` are left out; if more than half are, a ``ValueError`` says the
+    data are too few.
     """
     preds, trues = _check_inputs(predictions, targets)
     thresholds = _check_thresholds(iou_thresholds)
@@ -446,15 +452,23 @@ def bootstrap_map(
         raise ValueError(f"n must be a positive int, got {n!r}")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if method not in BOOTSTRAP_METHODS:
+        raise ValueError(f"method must be one of {BOOTSTRAP_METHODS}, got {method!r}")
     if classes is None:
         classes = np.unique(np.concatenate([tl for _, tl, _ in trues]))
     classes = np.asarray(classes, dtype=np.int64).reshape(-1)
     if classes.size == 0:
         raise ValueError("classes must name at least one class")
     tables = [_tables(preds, trues, classes, thresholds, max_det)]
+    if baseline_targets is not None and baseline is None:
+        raise ValueError("baseline_targets needs baseline (the predictions to score on them)")
     if baseline is not None:
-        other, _ = _check_inputs(baseline, targets)
-        tables.append(_tables(other, trues, classes, thresholds, max_det))
+        other, other_trues = _check_inputs(baseline, targets if baseline_targets is None
+                                           else baseline_targets)
+        if len(other_trues) != len(trues):
+            raise ValueError(f"baseline_targets must list the same images as targets, got "
+                             f"{len(other_trues)} and {len(trues)}")
+        tables.append(_tables(other, other_trues, classes, thresholds, max_det))
 
     def statistic(weights: np.ndarray) -> np.ndarray:
         values = _map_for_weights(tables[0], weights)
@@ -476,4 +490,7 @@ def bootstrap_map(
         raise ValueError(f"{n - valid.size} of {n} resamples hold no true box of the classes; "
                          "too few images")
     low, high = np.quantile(valid, [alpha / 2, 1 - alpha / 2])
+    if method == "basic":
+        floor = 0.0 if baseline is None else -1.0  # mAP lies in [0, 1], a difference in [-1, 1]
+        low, high = max(2 * estimate - high, floor), min(2 * estimate - low, 1.0)
     return estimate, float(low), float(high)
