@@ -51,6 +51,27 @@ def test_equal_torchvision(seed, tied, threshold):
                        tvo.batched_nms(boxes, scores, labels, threshold))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_equal_torchvision_on_a_dense_grid_of_detections(seed):
+    """What a detector emits before NMS: thousands of boxes on a grid, many near-identical,
+    integer-ish coordinates (IoUs that land exactly on a threshold), a few classes."""
+    g = torch.Generator().manual_seed(seed)
+    rows, cols = torch.meshgrid(torch.arange(24.0), torch.arange(56.0), indexing="ij")
+    centre = torch.stack([cols.flatten() * 8 + 4, rows.flatten() * 8 + 4], 1).repeat(3, 1)
+    size = torch.tensor([[10.0, 7.0], [19.0, 18.0], [17.0, 44.0]]).repeat_interleave(
+        len(centre) // 3, 0)
+    jitter = torch.randint(-2, 3, centre.shape, generator=g).float()
+    boxes = torch.cat([centre + jitter - size / 2, centre + jitter + size / 2], 1)
+    scores = torch.randint(0, 50, (len(boxes),), generator=g).float() / 50
+    labels = torch.randint(0, 3, (len(boxes),), generator=g)
+    for threshold in (0.3, 0.5):
+        assert torch.equal(nms(boxes, scores, iou_threshold=threshold),
+                           tvo.nms(boxes, scores, threshold))
+        # the same boxes kept (torchvision orders tied scores across classes its own way)
+        assert torch.equal(batched_nms(boxes, scores, labels, iou_threshold=threshold).sort()[0],
+                           tvo.batched_nms(boxes, scores, labels, threshold).sort()[0])
+
+
 def test_all_scores_tied_keeps_input_order():
     boxes, _, labels = scene(60, 9)
     scores = torch.full((60,), 0.5)

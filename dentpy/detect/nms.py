@@ -2,10 +2,9 @@
 
 A detector fires several overlapping boxes on one object. Greedy NMS keeps the highest-scoring
 box, drops every remaining box that overlaps it by IoU strictly above ``iou_threshold``, and
-repeats with the best box left. The IoUs of all pairs are computed at once (vectorised, in
-blocks of rows) and kept only as an ``N x N`` boolean "overlaps too much" table, so memory is
-``N^2`` bytes (25 MB for 5000 boxes: filter by score first); the greedy pass over that table
-is one cheap NumPy step per box.
+repeats with the best box left. Written that way, IoUs are needed only between a kept box and
+the boxes still alive after it: one vectorised NumPy step per kept box, in the boxes' own
+precision, so the cost is (kept boxes) x (boxes), not (boxes)^2, and memory stays linear.
 
 Ties in score keep the order of the input (a stable sort), as ``torchvision.ops.nms`` does on
 the CPU. ``batched_nms`` suppresses only within a class: boxes of different labels never
@@ -20,12 +19,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dentpy.detect.boxes import _inter_union, _safe_ratio, check_boxes
+from dentpy.detect.boxes import check_boxes
 
 __all__ = ["batched_nms", "nms"]
-
-_BLOCK = 1024  # rows of the IoU table computed at once
-
 
 def _check_threshold(iou_threshold: Any) -> float:
     if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, (int, float)):
@@ -47,30 +43,28 @@ def _check_scores(scores: Any, n: int, name: str = "scores") -> Tensor:
     return scores
 
 
-def _overlaps(boxes: Tensor, labels: Tensor | None, threshold: float) -> np.ndarray:
-    """``(N, N)`` bool: IoU above ``threshold`` (and same label), built in row blocks."""
-    n = boxes.shape[0]
-    out = np.empty((n, n), dtype=bool)
-    for start in range(0, n, _BLOCK):
-        block = slice(start, start + _BLOCK)
-        inter, union = _inter_union(boxes[block], boxes)
-        over = _safe_ratio(inter, union) > threshold
-        if labels is not None:
-            over &= labels[block, None] == labels[None, :]
-        out[block] = over.cpu().numpy()
-    return out
-
-
 def _greedy(boxes: Tensor, scores: Tensor, labels: Tensor | None, threshold: float) -> Tensor:
     order = torch.sort(scores, descending=True, stable=True).indices
-    boxes = boxes[order]
-    over = _overlaps(boxes, None if labels is None else labels[order], threshold)
-    removed = np.zeros(boxes.shape[0], dtype=bool)
+    b = boxes[order].detach().cpu().numpy()
+    same = None if labels is None else labels[order].cpu().numpy()
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    alive = np.ones(b.shape[0], dtype=bool)
     keep = []
-    for i in range(boxes.shape[0]):  # by decreasing score
-        if not removed[i]:
-            keep.append(i)
-            removed |= over[i]
+    for i in range(b.shape[0]):  # by decreasing score
+        if not alive[i]:
+            continue
+        keep.append(i)
+        rest = i + 1 + np.flatnonzero(alive[i + 1:])
+        if same is not None:
+            rest = rest[same[rest] == same[i]]
+        if rest.size == 0:
+            continue
+        width = np.minimum(b[i, 2], b[rest, 2]) - np.maximum(b[i, 0], b[rest, 0])
+        height = np.minimum(b[i, 3], b[rest, 3]) - np.maximum(b[i, 1], b[rest, 1])
+        inter = np.clip(width, 0, None) * np.clip(height, 0, None)
+        union = area[i] + area[rest] - inter
+        iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        alive[rest[iou > threshold]] = False
     return order[torch.as_tensor(keep, dtype=torch.long, device=order.device)]
 
 
