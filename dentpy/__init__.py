@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 SUBMODULES = (
     "dac", "data", "detect", "explain", "losses", "metrics", "models", "optim", "results",
-    "topology", "train", "viz",
+    "chromophores", "topology", "train", "viz",
 )
 
 __all__ = ["__version__", "get_device", "profile", "seed_everything", "show_versions",
