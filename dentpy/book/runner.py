@@ -179,7 +179,8 @@ def run_book(
     log(f"notebooks: {passed} passed ({cached} unchanged, not re-run), {len(report.failed)} "
         f"failed; {report.executed_seconds:.0f} s executing")
     for run in report.failed:
-        log(f"  FAILED {run.message.splitlines()[0] if run.message else run.path}")
+        first = run.message.splitlines()[0] if run.message else run.status
+        log(f"  FAILED {run.path}: {first.removeprefix(run.path + ': ')}")
     return report
 
 
