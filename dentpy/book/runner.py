@@ -140,7 +140,8 @@ def run_book(
         source = root / relative
         target = out / "executed" / relative
         results = out / "results" / _slug(relative)
-        key = _cache_key(source, resolved, code)
+        source_sha256 = records.source_hash(source)  # of what runs, even if edited meanwhile
+        key = _cache_key(source_sha256, resolved, code)
         if not force and cache.get(str(relative), {}).get("key") == key and target.is_file():
             previous = _read_json(out / "notebook-times.json").get("notebooks", {})
             seconds = previous.get(str(relative), {}).get("seconds", 0.0)
@@ -173,7 +174,7 @@ def run_book(
         if run.status != "ok":
             log(_indent(run.message))
         _remember(out, run, report, key=key if run.status == "ok" else None, root=root,
-                  results=results)
+                  results=results, source_sha256=source_sha256)
     passed = len(report.runs) - len(report.failed)
     cached = sum(run.cached for run in report.runs)
     log(f"notebooks: {passed} passed ({cached} unchanged, not re-run), {len(report.failed)} "
@@ -195,8 +196,8 @@ def code_hash(package: Path | None = None) -> str:
     return digest.hexdigest()
 
 
-def _cache_key(source: Path, profile: str, code: str) -> str:
-    return hashlib.sha256(f"{records.source_hash(source)} {profile} {code}".encode()).hexdigest()
+def _cache_key(source_sha256: str, profile: str, code: str) -> str:
+    return hashlib.sha256(f"{source_sha256} {profile} {code}".encode()).hexdigest()
 
 
 def _slug(relative: Path) -> str:
@@ -206,7 +207,7 @@ def _slug(relative: Path) -> str:
 
 
 def _remember(out: Path, run: NotebookRun, report: RunReport, *, key: str | None, root: Path,
-              results: Path) -> None:
+              results: Path, source_sha256: str) -> None:
     """Write the notebook's times entry, its cache key and, for standard/full, its record."""
     out.mkdir(parents=True, exist_ok=True)
     when = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
@@ -227,7 +228,7 @@ def _remember(out: Path, run: NotebookRun, report: RunReport, *, key: str | None
     if report.profile in records.RECORDED_PROFILES:
         tables = [_read_json(path) for path in sorted(results.glob("*.json"))]
         records.update_records(root, report.profile, {run.path: {
-            "source_sha256": records.source_hash(root / run.path), "status": run.status,
+            "source_sha256": source_sha256, "status": run.status,
             "seconds": run.seconds, "message": run.message[:2000], "device": report.device,
             "machine": records.machine(), "date": when, "commit": records.commit(root),
             "results": tables,
