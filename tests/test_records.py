@@ -14,22 +14,10 @@ from tests.test_book_tools import make_notebook, write_book
 ROOT = Path(__file__).resolve().parents[1]
 
 
-# Notebooks whose `standard` run had not finished green when the session that added this guard
-# ended (a 2-core machine shared by seven writers). Listed, not hidden: the test below fails for
-# any other notebook, and fails when one of these gains a green record, so the list only shrinks.
-NOT_YET_GREEN_IN_STANDARD = {
-    "book/part3_training/07_transfer_learning.ipynb",
-    "book/papers/osteoporosis_tl/osteoporosis_tl.ipynb",
-}
-
-
 def test_every_notebook_has_a_green_standard_record_of_its_current_source():
     """A chapter cannot change without being run in `standard`: rerun the command it names."""
     problems = check_records(ROOT, "standard")
-    unexpected = [p for p in problems if p.split(":")[0] not in NOT_YET_GREEN_IN_STANDARD]
-    assert not unexpected, "\n".join(unexpected)
-    now_green = NOT_YET_GREEN_IN_STANDARD - {p.split(":")[0] for p in problems}
-    assert not now_green, f"{sorted(now_green)} now have green records: remove them from the list"
+    assert not problems, "\n".join(problems)
 
 
 def test_source_hash_ignores_outputs_but_not_sources_or_tags(tmp_path):
