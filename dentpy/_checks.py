@@ -48,7 +48,9 @@ def describe(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
-def _fail(name: str, expected: str, value: Any, *, wrong_type: bool = False) -> None:
+def fail(name: str, expected: str, value: Any, *, wrong_type: bool = False) -> None:
+    """Raise the error for ``name``: expected ``expected``, got ``value`` (of the wrong kind
+    when ``wrong_type``)."""
     error = ArgumentTypeError if wrong_type else ArgumentError
     raise error(f"{name} must be {expected}, got {describe(value)}")
 
@@ -78,10 +80,10 @@ def integer(name: str, value: Any, *, low: int | None = None, high: int | None =
         if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
             value = int(value)
         else:
-            _fail(name, expected, value, wrong_type=not isinstance(value, numbers.Real))
+            fail(name, expected, value, wrong_type=not isinstance(value, numbers.Real))
     value = int(value)
     if not _in_range(value, low, high, False, False):
-        _fail(name, expected, value)
+        fail(name, expected, value)
     return value
 
 
@@ -105,12 +107,12 @@ def number(
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        _fail(name, expected, value, wrong_type=True)
+        fail(name, expected, value, wrong_type=True)
     value = float(value)
     if math.isnan(value) or (finite and math.isinf(value)):
-        _fail(name, expected, value)
+        fail(name, expected, value)
     if not _in_range(value, low, high, low_open, high_open):
-        _fail(name, expected, value)
+        fail(name, expected, value)
     return value
 
 
@@ -122,7 +124,7 @@ def probability(name: str, value: Any, *, open_ends: bool = False) -> float:
 def flag(name: str, value: Any) -> bool:
     """A ``bool`` (NumPy's included); ``0``/``1``, strings and ``None`` raise."""
     if not isinstance(value, bool | np.bool_):
-        _fail(name, "True or False", value, wrong_type=True)
+        fail(name, "True or False", value, wrong_type=True)
     return bool(value)
 
 
@@ -133,7 +135,7 @@ def choice(name: str, value: Any, options: Collection[Any]) -> Any:
     except TypeError:  # unhashable value against a set
         known = False
     if not known:
-        _fail(name, f"one of {tuple(options)!r}", value)
+        fail(name, f"one of {tuple(options)!r}", value)
     return value
 
 
@@ -148,9 +150,9 @@ def _shape_checks(
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if len(shape) not in allowed:
             dims = " or ".join(str(d) for d in allowed)
-            _fail(name, f"{dims}-dimensional", value)
+            fail(name, f"{dims}-dimensional", value)
     if nonempty and math.prod(shape) == 0:
-        _fail(name, "non-empty", value)
+        fail(name, "non-empty", value)
 
 
 def array(
@@ -168,7 +170,7 @@ def array(
     these) or ``None`` (anything, strings included).
     """
     if value is None or isinstance(value, str | bytes | dict):
-        _fail(name, "an array or a tensor", value, wrong_type=True)
+        fail(name, "an array or a tensor", value, wrong_type=True)
     if isinstance(value, torch.Tensor):
         out = value.detach().cpu().numpy()
     else:
@@ -179,12 +181,12 @@ def array(
                 f"{name} must be an array or a tensor, got {describe(value)}: {err}"
             ) from err
     if out.dtype == object:
-        _fail(name, "an array of numbers", value, wrong_type=True)
+        fail(name, "an array of numbers", value, wrong_type=True)
     if kind is not None and not _kind_ok(out.dtype.kind, kind):
-        _fail(name, f"an array of {kind} values", value, wrong_type=True)
+        fail(name, f"an array of {kind} values", value, wrong_type=True)
     _shape_checks(name, out.shape, ndim, nonempty, value)
     if finite and out.dtype.kind == "f" and not np.isfinite(out).all():
-        _fail(name, "finite (no NaN or inf)", value)
+        fail(name, "finite (no NaN or inf)", value)
     return out
 
 
@@ -207,10 +209,10 @@ def tensor(
         "f" if value.is_floating_point() else "c" if value.is_complex() else "i"
     )
     if kind is not None and not _kind_ok(kind_of, kind):
-        _fail(name, f"a tensor of {kind} values", value, wrong_type=True)
+        fail(name, f"a tensor of {kind} values", value, wrong_type=True)
     _shape_checks(name, tuple(value.shape), ndim, nonempty, value)
     if finite and value.is_floating_point() and not torch.isfinite(value).all():
-        _fail(name, "finite (no NaN or inf)", value)
+        fail(name, "finite (no NaN or inf)", value)
     return value
 
 
@@ -227,16 +229,16 @@ def box(name: str, value: Any) -> tuple[float, float, float, float]:
     """A box ``(x0, y0, x1, y1)`` of finite numbers with ``x1 > x0`` and ``y1 > y0``."""
     values = array(name, value, ndim=1, kind="number")
     if values.size != 4:
-        _fail(name, "a box (x0, y0, x1, y1) of 4 numbers", value)
+        fail(name, "a box (x0, y0, x1, y1) of 4 numbers", value)
     x0, y0, x1, y1 = (float(v) for v in values)
     if not (x1 > x0 and y1 > y0):
-        _fail(name, "a box (x0, y0, x1, y1) with x1 > x0 and y1 > y0", value)
+        fail(name, "a box (x0, y0, x1, y1) with x1 > x0 and y1 > y0", value)
     return x0, y0, x1, y1
 
 
 def _as_path(name: str, value: Any) -> Path:
     if not isinstance(value, str | os.PathLike) or str(value) == "":
-        _fail(name, "a path (str or os.PathLike)", value, wrong_type=True)
+        fail(name, "a path (str or os.PathLike)", value, wrong_type=True)
     return Path(value)
 
 
