@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.error import URLError
 
 import pytest
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
-from torchvision.models import get_model
+from torchvision.models import (
+    EfficientNet_B0_Weights,
+    ResNet18_Weights,
+    ResNet50_Weights,
+    get_model,
+)
+from torchvision.models._api import WeightsEnum
 
 from dentpy.models import (
     ARCHITECTURES,
@@ -104,10 +111,47 @@ def test_torchvision_weights_path_is_used(monkeypatch):
 
     monkeypatch.setattr(classifiers, "get_model", fake_get_model)
     model = build_classifier("efficientnet_b0", num_classes=5, weights="IMAGENET1K_V1")
-    assert calls == [("efficientnet_b0", "IMAGENET1K_V1")]
+    assert calls == [("efficientnet_b0", EfficientNet_B0_Weights.IMAGENET1K_V1)]
     expected = rgb_state_dict("efficientnet_b0")["features.0.0.weight"].sum(1, keepdim=True)
     torch.testing.assert_close(model.features[0][0].weight, expected)
     assert model.classifier[-1].out_features == 5
+
+
+@pytest.mark.parametrize("weights, match", [
+    (True, r"weights must be None, a \.pt/\.pth file or one of \('IMAGENET1K_V1', 'DEFAULT'\)"),
+    ("MISSPELT", r"weights must be .*'IMAGENET1K_V1'.*got 'MISSPELT'"),
+    (ResNet50_Weights.IMAGENET1K_V2, "another architecture"),
+    (1, "weights must be"),
+])
+def test_unknown_weights_raise_and_fetch_nothing(monkeypatch, weights, match):
+    def no_download(*args, **kwargs):
+        raise AssertionError("build_classifier tried to download weights")
+
+    monkeypatch.setattr(WeightsEnum, "get_state_dict", no_download)
+    with pytest.raises(ValueError, match=match):
+        build_classifier("resnet18", num_classes=2, weights=weights)
+
+
+def test_known_weights_offline_warn_and_fall_back_to_random(monkeypatch):
+    def offline(*args, **kwargs):
+        raise URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(WeightsEnum, "get_state_dict", offline)
+    for weights in ("DEFAULT", "ResNet18_Weights.IMAGENET1K_V1", ResNet18_Weights.IMAGENET1K_V1):
+        with pytest.warns(UserWarning, match="could not download.*random weights"):
+            model = build_classifier("resnet18", num_classes=3, weights=weights)
+        assert model.conv1.in_channels == 1 and model.fc.out_features == 3
+
+
+def test_unreadable_weights_file_raises(tmp_path: Path):
+    (tmp_path / "corrupt.pth").write_bytes(b"not a state dict")
+    with pytest.raises(ValueError, match="corrupt.pth.*not a readable state dict"):
+        build_classifier("resnet18", num_classes=2, weights=tmp_path / "corrupt.pth")
+    torch.save(nn.Linear(2, 2).state_dict(), tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="other.pth.*not a state dict of resnet18"):
+        build_classifier("resnet18", num_classes=2, weights=tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="weights must be a file"):
+        build_classifier("resnet18", num_classes=2, weights=tmp_path)
 
 
 def test_vgg16_blocks_and_fine_tuning_degrees():
@@ -127,7 +171,7 @@ def test_vgg16_blocks_and_fine_tuning_degrees():
         assert all(p.requires_grad for p in model.classifier.parameters())
     assert summary["frozen"] == 0
     for bad in (-1, 6, 2.0, True):
-        with pytest.raises(ValueError, match=r"n_trainable must be an int in \[0, 5\]"):
+        with pytest.raises(ValueError, match=r"n_trainable must be an integer in \[0, 5\]"):
             freeze_blocks(model, bad)
 
 

@@ -230,7 +230,7 @@ def test_failed_save_inside_fit_keeps_last_epoch(tmp_path: Path, monkeypatch):
 def test_save_and_load_checkpoint_errors(tmp_path: Path):
     with pytest.raises(ValueError, match="does not exist"):
         save_checkpoint({}, tmp_path / "missing" / "x.pt")
-    with pytest.raises(ValueError, match="no checkpoint"):
+    with pytest.raises(ValueError, match="path does not exist"):
         load_checkpoint(tmp_path / "none.pt")
 
 
@@ -285,7 +285,7 @@ def test_bad_arguments(tmp_path: Path):
         (dict(epochs=1, scheduler_interval="step"), "scheduler_interval"),
         (dict(epochs=1, metrics={"loss": accuracy}), "metrics"),
         (dict(epochs=1, max_grad_norm=0), "max_grad_norm"),
-        (dict(epochs=1, device="tpu"), "name"),
+        (dict(epochs=1, device="tpu"), "device"),
     ]
     for kwargs, word in cases:
         with pytest.raises(ValueError, match=word):

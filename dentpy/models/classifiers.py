@@ -10,12 +10,17 @@ fine-tuning degrees TF0 (head only) to TF5 (everything) of a 5-block VGG-16 or R
 from __future__ import annotations
 
 import os
+import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from torchvision.models import VGG, DenseNet, EfficientNet, ResNet, get_model
+from torchvision.models import VGG, DenseNet, EfficientNet, ResNet, get_model, get_model_weights
+from torchvision.models._api import WeightsEnum
+
+from dentpy import _checks
 
 ARCHITECTURES = (
     "resnet18", "resnet34", "resnet50", "resnet101", "vgg11", "vgg16", "vgg16_bn",
@@ -23,9 +28,54 @@ ARCHITECTURES = (
 )
 
 
-def _check_int(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+def _check_module(name: str, value: Any) -> nn.Module:
+    if not isinstance(value, nn.Module):
+        raise _checks.ArgumentTypeError(
+            f"{name} must be a torch.nn.Module, got {_checks.describe(value)}"
+        )
+    return value
+
+
+def _known_weights(name: str) -> dict[str, WeightsEnum]:
+    """The torchvision weights names of architecture ``name`` (``"DEFAULT"`` included)."""
+    enum = get_model_weights(name)
+    known = {key: member for key, member in enum.__members__.items()}
+    known |= {f"{enum.__name__}.{key}": member for key, member in enum.__members__.items()}
+    return known
+
+
+def _resolve_weights(name: str, weights: Any) -> WeightsEnum | Path | None:
+    """``None``, a state-dict file, or the torchvision weights enum member ``weights`` names.
+
+    Anything else (``True``, a misspelt name, another architecture's weights) raises: weights
+    are never fetched or dropped on a guess.
+    """
+    if weights is None:
+        return None
+    known = _known_weights(name)
+    names = tuple(k for k in known if "." not in k)
+    if isinstance(weights, WeightsEnum):
+        if weights not in known.values():
+            raise _checks.ArgumentError(
+                f"weights must be None, a .pt/.pth file or one of {names} for {name}, got "
+                f"{type(weights).__name__}.{weights.name} (another architecture's weights)"
+            )
+        return weights
+    if isinstance(weights, os.PathLike) or (
+        isinstance(weights, str) and weights.endswith((".pt", ".pth"))
+    ):
+        return _checks.existing_path("weights", weights, kind="file")
+    if isinstance(weights, str):
+        if weights not in known:
+            raise _checks.ArgumentError(
+                f"weights must be None, a .pt/.pth file or one of {names} for {name}, "
+                f"got {weights!r}"
+            )
+        return known[weights]
+    raise _checks.ArgumentTypeError(
+        f"weights must be None, a .pt/.pth file or one of {names} for {name} (a string), got "
+        f"{_checks.describe(weights)}; for ImageNet weights write weights='DEFAULT'"
+    )
 
 
 def _set_submodule(model: nn.Module, path: str, module: nn.Module) -> None:
@@ -42,7 +92,9 @@ def adapt_first_conv(model: nn.Module, in_channels: int, *, pretrained: bool) ->
     image copied into its three RGB channels (for one channel: the sum of the RGB kernels).
     Without it the new convolution keeps PyTorch's random initialisation. Returns ``model``.
     """
-    _check_int("in_channels", in_channels, 1)
+    _check_module("model", model)
+    in_channels = _checks.integer("in_channels", in_channels, low=1)
+    pretrained = _checks.flag("pretrained", pretrained)
     found = next(((path, m) for path, m in model.named_modules() if isinstance(m, nn.Conv2d)),
                  None)
     if found is None:
@@ -69,7 +121,8 @@ def adapt_first_conv(model: nn.Module, in_channels: int, *, pretrained: bool) ->
 def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
     """Give ``model`` a new, randomly initialised last ``Linear`` layer with ``num_classes``
     outputs (logits). Returns ``model``."""
-    _check_int("num_classes", num_classes, 1)
+    _check_module("model", model)
+    num_classes = _checks.integer("num_classes", num_classes, low=1)
     found = [(path, m) for path, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not found:
         raise ValueError(f"model: {type(model).__name__} has no Linear layer to replace")
@@ -91,25 +144,50 @@ def build_classifier(
     logits.
 
     ``name`` is one of :data:`ARCHITECTURES`. ``weights=None`` initialises randomly;
-    a torchvision weights name or enum (``"DEFAULT"``, ``"IMAGENET1K_V1"``) downloads the
-    pretrained weights (internet needed); a path to a ``.pt``/``.pth`` state dict of the
-    original 3-channel, 1000-class network loads it from disk. With weights, the first
-    convolution is adapted from the RGB kernels (see :func:`adapt_first_conv`); the head is
-    always new.
+    a torchvision weights name or enum of this architecture (``"DEFAULT"``,
+    ``"IMAGENET1K_V1"``) downloads the pretrained weights (internet needed); a path to a
+    ``.pt``/``.pth`` state dict of the original 3-channel, 1000-class network loads it from
+    disk. Any other ``weights`` (``True``, a misspelt name) raises ``ValueError``. Only when
+    the download of a known name fails for want of a network does it warn (``UserWarning``)
+    and fall back to random weights. With weights, the first convolution is adapted from the
+    RGB kernels (see :func:`adapt_first_conv`); the head is always new.
     """
-    if name not in ARCHITECTURES:
-        raise ValueError(f"name must be one of {ARCHITECTURES}, got {name!r}")
-    _check_int("in_channels", in_channels, 1)
-    _check_int("num_classes", num_classes, 1)
-    if isinstance(weights, (str, os.PathLike)) and str(weights).endswith((".pt", ".pth")):
-        path = Path(weights)
-        if not path.is_file():
-            raise ValueError(f"weights: no state-dict file at {str(path)!r}")
+    _checks.choice("name", name, ARCHITECTURES)
+    in_channels = _checks.integer("in_channels", in_channels, low=1)
+    num_classes = _checks.integer("num_classes", num_classes, low=1)
+    resolved = _resolve_weights(name, weights)
+    if isinstance(resolved, Path):
         model = get_model(name, weights=None)
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        try:
+            state = torch.load(resolved, map_location="cpu", weights_only=True)
+        except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError) as err:
+            raise _checks.ArgumentError(
+                f"weights: {str(resolved)!r} is not a readable state dict ({err})"
+            ) from err
+        if not isinstance(state, dict):
+            raise _checks.ArgumentError(
+                f"weights: {str(resolved)!r} holds a {type(state).__name__}, not a state dict"
+            )
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as err:
+            raise _checks.ArgumentError(
+                f"weights: {str(resolved)!r} is not a state dict of {name} ({err})"
+            ) from err
+    elif resolved is not None:
+        try:
+            model = get_model(name, weights=resolved)
+        except OSError as err:  # no network (URLError, socket and connection errors)
+            warnings.warn(
+                f"weights={weights!r}: could not download the {name} weights ({err}); "
+                "falling back to random weights",
+                UserWarning,
+                stacklevel=2,
+            )
+            model, resolved = get_model(name, weights=None), None
     else:
-        model = get_model(name, weights=weights)
-    adapt_first_conv(model, in_channels, pretrained=weights is not None)
+        model = get_model(name, weights=None)
+    adapt_first_conv(model, in_channels, pretrained=resolved is not None)
     return replace_head(model, num_classes)
 
 
@@ -158,13 +236,7 @@ def freeze_blocks(model: nn.Module, n_trainable: int) -> nn.Module:
     running statistics of frozen blocks still update in ``train()`` mode.
     """
     blocks = list(conv_blocks(model).values())
-    if isinstance(n_trainable, bool) or not isinstance(n_trainable, int) or not (
-        0 <= n_trainable <= len(blocks)
-    ):
-        raise ValueError(
-            f"n_trainable must be an int in [0, {len(blocks)}] for this "
-            f"{type(model).__name__} ({len(blocks)} conv blocks), got {n_trainable!r}"
-        )
+    n_trainable = _checks.integer("n_trainable", n_trainable, low=0, high=len(blocks))
     for parameter in model.parameters():
         parameter.requires_grad_(True)
     for block in blocks[: len(blocks) - n_trainable]:
@@ -187,6 +259,7 @@ def parameter_summary(model: nn.Module) -> dict[str, Any]:
         return (sum(p.numel() for p in params),
                 sum(p.numel() for p in params if p.requires_grad))
 
+    _check_module("model", model)
     total, trainable = count(model)
     try:
         blocks = {name: count(block) for name, block in conv_blocks(model).items()}

@@ -13,12 +13,24 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, random_split
 
+from dentpy import _checks
 from dentpy.train import History, fit
 
 
 def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Share of rows of ``outputs`` (N, C) logits whose argmax equals ``targets`` (N,)."""
-    return (outputs.argmax(dim=1) == targets).float().mean().item()
+    """Share of rows of ``outputs`` (N, C) logits whose argmax equals ``targets`` (N,).
+
+    ``targets`` are class indices (integers, or floats holding whole numbers); the two must
+    have the same, non-zero, number of rows.
+    """
+    outputs = _checks.tensor("outputs", outputs, ndim=2, kind="float")
+    targets = _checks.tensor("targets", targets, ndim=1, kind="number")
+    _checks.same_length(outputs=outputs, targets=targets)
+    if targets.is_floating_point() and not torch.equal(targets, targets.round()):
+        raise _checks.ArgumentError(
+            f"targets must be class indices (whole numbers), got {_checks.describe(targets)}"
+        )
+    return (outputs.argmax(dim=1) == targets.to(outputs.device)).float().mean().item()
 
 
 def pretrain(
@@ -39,8 +51,22 @@ def pretrain(
     ``lr`` minimises the cross-entropy; ``val_accuracy`` is recorded. The model ends with
     its best validation weights. Other keywords go to :func:`dentpy.train.fit`.
     """
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
+    if not isinstance(model, nn.Module):
+        raise _checks.ArgumentTypeError(
+            f"model must be a torch.nn.Module, got {_checks.describe(model)}"
+        )
+    if isinstance(source_dataset, str | bytes | dict) or not (
+        hasattr(source_dataset, "__getitem__") and hasattr(source_dataset, "__len__")
+    ):
+        raise _checks.ArgumentTypeError(
+            f"source_dataset must be a map-style Dataset of (image, class) items, got "
+            f"{_checks.describe(source_dataset)}"
+        )
+    batch_size = _checks.integer("batch_size", batch_size, low=1)
+    lr = _checks.number("lr", lr, low=0, low_open=True)
+    val_fraction = _checks.number("val_fraction", val_fraction, low=0, high=1, low_open=True,
+                                  high_open=True)
+    seed = _checks.integer("seed", seed, low=0, high=2**63 - 1)
     n = len(source_dataset)
     n_val = max(1, round(n * val_fraction))
     if n - n_val < 1:

@@ -7,7 +7,26 @@ doubling from ``width``; then global average pooling and a linear head. Any inpu
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import Tensor, nn
+
+from dentpy import _checks
+
+
+def _check_input(x: Any, ndim: int, channels: int, shape: str) -> Tensor:
+    """``x`` as a float tensor of rank ``ndim`` with ``channels`` channels (models' forward)."""
+    if not isinstance(x, Tensor):
+        raise _checks.ArgumentTypeError(
+            f"x must be a tensor of shape {shape}, got {_checks.describe(x)}"
+        )
+    if x.ndim != ndim or x.shape[1] != channels:
+        raise _checks.ArgumentError(f"x must have shape {shape}, got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise _checks.ArgumentTypeError(
+            f"x must be a float tensor (convert with x.float()), got dtype {x.dtype}"
+        )
+    return x
 
 
 class SmallCNN(nn.Sequential):
@@ -15,12 +34,11 @@ class SmallCNN(nn.Sequential):
 
     def __init__(self, in_channels: int = 1, num_classes: int = 2, *, width: int = 16,
                  depth: int = 4, dropout: float = 0.0):
-        for name, value, low in (("in_channels", in_channels, 1), ("num_classes", num_classes, 1),
-                                 ("width", width, 1), ("depth", depth, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        in_channels = _checks.integer("in_channels", in_channels, low=1)
+        num_classes = _checks.integer("num_classes", num_classes, low=1)
+        width = _checks.integer("width", width, low=1)
+        depth = _checks.integer("depth", depth, low=1)
+        dropout = _checks.number("dropout", dropout, low=0.0, high=1.0, high_open=True)
         layers: list[nn.Module] = []
         channels = in_channels
         for level in range(depth):
@@ -33,7 +51,5 @@ class SmallCNN(nn.Sequential):
         super().__init__(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4 or x.shape[1] != self[0].in_channels:
-            raise ValueError(f"x must have shape (B, {self[0].in_channels}, H, W), "
-                             f"got {tuple(x.shape)}")
+        _check_input(x, 4, self[0].in_channels, f"(B, {self[0].in_channels}, H, W)")
         return super().forward(x)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from dentpy import _checks
+from dentpy.models.small import _check_input
+
 NORMS = ("batch", "instance", "none")
 
 
@@ -45,14 +48,12 @@ class UNet(nn.Module):
     def __init__(self, dim: int = 2, in_channels: int = 1, out_channels: int = 1, *,
                  width: int = 16, depth: int = 4, norm: str = "batch"):
         super().__init__()
-        if dim not in (2, 3):
-            raise ValueError(f"dim must be 2 or 3, got {dim!r}")
-        for name, value, low in (("in_channels", in_channels, 1), ("out_channels", out_channels, 1),
-                                 ("width", width, 1), ("depth", depth, 2)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        if norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+        dim = _checks.integer("dim", dim, low=2, high=3)
+        in_channels = _checks.integer("in_channels", in_channels, low=1)
+        out_channels = _checks.integer("out_channels", out_channels, low=1)
+        width = _checks.integer("width", width, low=1)
+        depth = _checks.integer("depth", depth, low=2)
+        _checks.choice("norm", norm, NORMS)
         conv, up_conv, pool, _, _ = _layers(dim)
         self.dim, self.in_channels, self.depth = dim, in_channels, depth
         channels = [width * 2**i for i in range(depth)]
@@ -70,11 +71,8 @@ class UNet(nn.Module):
         self.head = conv(channels[0], out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != self.dim + 2 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"x must have shape (N, {self.in_channels}, {'D, ' if self.dim == 3 else ''}H, W), "
-                f"got {tuple(x.shape)}"
-            )
+        _check_input(x, self.dim + 2, self.in_channels,
+                     f"(N, {self.in_channels}, {'D, ' if self.dim == 3 else ''}H, W)")
         factor = 2 ** (self.depth - 1)
         if any(size % factor for size in x.shape[2:]):
             raise ValueError(

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from dentpy import _checks
 from dentpy.runtime import seed_everything
 from dentpy.train.history import History
 from dentpy.train.loop import fit, predict
@@ -27,6 +28,13 @@ from dentpy.train.loop import fit, predict
 def _as_column(name: str, values: Sequence[Any] | None, n: int) -> np.ndarray | None:
     if values is None:
         return None
+    if isinstance(values, str | bytes | dict):
+        raise _checks.ArgumentTypeError(
+            f"{name} must be a sequence with one entry per dataset item, got "
+            f"{_checks.describe(values)}"
+        )
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
     array = np.asarray(values)
     if array.ndim != 1 or len(array) != n:
         raise ValueError(f"{name} must be 1-D with one entry per dataset item ({n}), "
@@ -61,17 +69,21 @@ def fold_indices(
         StratifiedShuffleSplit,
     )
 
-    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
-        raise ValueError(f"k must be an int >= 2, got {k!r}")
+    n = _checks.integer("n", n, low=0)
+    k = _checks.integer("k", k, low=2)
+    seed = _checks.integer("seed", seed, low=0, high=2**32 - 1)
     if n < k:
-        raise ValueError(f"k={k} folds need at least k items, the dataset has {n}")
+        raise _checks.ArgumentError(
+            f"n must be at least k={k} (one item per fold): k={k} folds need at least k items, "
+            f"the dataset has {n}"
+        )
     y = _as_column("labels", labels, n)
     g = _as_column("groups", groups, n)
     everything = np.arange(n)
     test = None
     if test_fraction is not None:
-        if not 0 < test_fraction < 1:
-            raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+        test_fraction = _checks.number("test_fraction", test_fraction, low=0, high=1,
+                                       low_open=True, high_open=True)
         if y is not None and g is not None:
             splits = max(2, round(1 / test_fraction))
             holdout = StratifiedGroupKFold(splits, shuffle=True, random_state=seed)
@@ -173,10 +185,26 @@ def cross_validate(
     shuffling), so a run repeats exactly. Other keywords go to :func:`fit`; each fold's
     checkpoints go to ``checkpoint_dir/fold<i>``.
     """
-    if not callable(make_model):
-        raise ValueError(f"make_model must be a callable returning a model, got {make_model!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    if not callable(make_model) or isinstance(make_model, nn.Module):
+        raise _checks.ArgumentTypeError(
+            f"make_model must be a callable returning a fresh model (e.g. a lambda), got "
+            f"{_checks.describe(make_model)}"
+        )
+    if isinstance(dataset, str | bytes | dict) or not (
+        hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")
+    ):
+        raise _checks.ArgumentTypeError(
+            f"dataset must be a map-style Dataset, got {_checks.describe(dataset)}"
+        )
+    batch_size = _checks.integer("batch_size", batch_size, low=1)
+    num_workers = _checks.integer("num_workers", num_workers, low=0)
+    k = _checks.integer("k", k, low=2)
+    if len(dataset) < k:
+        raise _checks.ArgumentError(
+            f"dataset has {len(dataset)} item(s), fewer than the k={k} folds"
+        )
+    if checkpoint_dir is not None:
+        checkpoint_dir = _checks.output_path("checkpoint_dir", checkpoint_dir, kind="dir")
     test, folds = fold_indices(len(dataset), k, labels=labels, groups=groups,
                                test_fraction=test_fraction, seed=seed)
     make_optimizer = make_optimizer or (lambda params: torch.optim.Adam(params, lr=1e-3))
@@ -185,6 +213,10 @@ def cross_validate(
     for i, (train_idx, val_idx) in enumerate(folds):
         seed_everything(seed + i)
         model = make_model()
+        if not isinstance(model, nn.Module):
+            raise _checks.ArgumentTypeError(
+                f"make_model must return a torch.nn.Module, got {_checks.describe(model)}"
+            )
         optimizer = make_optimizer(model.parameters())
         scheduler = make_scheduler(optimizer) if make_scheduler is not None else None
         generator = torch.Generator().manual_seed(seed + i)

@@ -16,6 +16,10 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Sampler
 
+from dentpy import _checks
+
+BACKENDS = ("nccl", "gloo")
+
 
 def is_distributed() -> bool:
     """``True`` inside an initialised process group."""
@@ -49,15 +53,18 @@ def init_distributed(backend: str | None = None) -> bool:
     Does nothing without ``WORLD_SIZE > 1`` in the environment or when already initialised.
     ``backend`` defaults to ``"nccl"`` with CUDA and ``"gloo"`` without.
     """
+    if backend is not None:
+        _checks.choice("backend", backend, BACKENDS)
     if is_distributed():
         return True
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    world = os.environ.get("WORLD_SIZE", "1")
+    if not world.strip().isdigit():
+        raise ValueError(f"the environment variable WORLD_SIZE must be an integer, got {world!r}")
+    if int(world) <= 1:
         return False
     if not dist.is_available():
         raise ValueError("WORLD_SIZE > 1 but this torch build has no torch.distributed")
     backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
-    if backend not in ("nccl", "gloo"):
-        raise ValueError(f"backend must be 'nccl' or 'gloo', got {backend!r}")
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(backend=backend)
@@ -72,6 +79,9 @@ class ShardSampler(Sampler[int]):
     """
 
     def __init__(self, n: int, *, rank: int, world_size: int):
+        n = _checks.integer("n", n, low=0)
+        world_size = _checks.integer("world_size", world_size, low=1)
+        rank = _checks.integer("rank", rank, low=0, high=world_size - 1)
         self.indices = range(rank, n, world_size)
 
     def __iter__(self) -> Iterator[int]:
@@ -90,6 +100,11 @@ def shard_loader(loader: DataLoader, *, train: bool) -> DataLoader:
     evaluation loader gets a :class:`ShardSampler`. A loader that already has a
     ``DistributedSampler`` is returned as is.
     """
+    if not isinstance(loader, DataLoader):
+        raise _checks.ArgumentTypeError(
+            f"loader must be a torch DataLoader, got {_checks.describe(loader)}"
+        )
+    train = _checks.flag("train", train)
     if isinstance(loader.sampler, (DistributedSampler, ShardSampler)):
         return loader
     if loader.batch_size is None:
@@ -119,6 +134,8 @@ def shard_loader(loader: DataLoader, *, train: bool) -> DataLoader:
 
 def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     """Sum ``tensor`` over processes (in place; returned for convenience)."""
+    if not isinstance(tensor, torch.Tensor):
+        raise _checks.ArgumentTypeError(f"tensor must be a tensor, got {_checks.describe(tensor)}")
     if is_distributed():
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return tensor

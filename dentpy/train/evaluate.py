@@ -23,8 +23,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from dentpy.runtime import get_device
-from dentpy.train.loop import _split_batch, _to_device
+from dentpy import _checks
+from dentpy.train.loop import _check_model, _resolve_eval_device, _split_batch, _to_device
 
 Metric = Callable[[torch.Tensor, torch.Tensor], Any]
 
@@ -47,10 +47,7 @@ def chance_level(targets: Any, *, num_classes: int | None = None) -> Chance:
     validation loss is not below ``loss`` has learned no more than the class frequencies.
     ``num_classes`` only checks that every label is below it.
     """
-    labels = torch.as_tensor(targets)
-    if labels.ndim != 1 or labels.numel() == 0:
-        raise ValueError(f"targets must be a non-empty 1-D sequence of class indices, "
-                         f"got shape {tuple(labels.shape)}")
+    labels = _checks.tensor("targets", targets, ndim=1, kind="number")
     if labels.dtype.is_floating_point or labels.dtype == torch.bool:
         if labels.dtype == torch.bool or not torch.equal(labels, labels.round()):
             raise ValueError(f"targets must be integer class indices, got dtype {labels.dtype}")
@@ -58,8 +55,7 @@ def chance_level(targets: Any, *, num_classes: int | None = None) -> Chance:
     if labels.min() < 0:
         raise ValueError(f"targets must be class indices >= 0, got {int(labels.min())}")
     if num_classes is not None:
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
+        num_classes = _checks.integer("num_classes", num_classes, low=1)
         if labels.max() >= num_classes:
             raise ValueError(f"targets must be below num_classes={num_classes}, "
                              f"got {int(labels.max())}")
@@ -152,11 +148,11 @@ def score_test(
     that breaks this on purpose passes the reason as ``repeat`` (a non-empty string), which
     :func:`scored_tests` records.
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_model(model)
     if not isinstance(test_loader, DataLoader):
-        raise ValueError(f"test_loader must be a torch DataLoader, got "
-                         f"{type(test_loader).__name__}")
+        raise _checks.ArgumentTypeError(
+            f"test_loader must be a torch DataLoader, got {_checks.describe(test_loader)}"
+        )
     if len(test_loader) == 0:
         raise ValueError("test_loader is empty (0 batches)")
     if not isinstance(metrics, Mapping) or not metrics:
@@ -167,11 +163,7 @@ def score_test(
     if repeat is not None and not (isinstance(repeat, str) and repeat.strip()):
         raise ValueError(f"repeat must be None or a non-empty reason, got {repeat!r}")
 
-    if device is None:
-        first = next(model.parameters(), None)
-        dev = first.device if first is not None else torch.device("cpu")
-    else:
-        dev = get_device(str(device))
+    dev = _resolve_eval_device(model, device)
     model.to(dev).eval()
     outputs, targets, hashes = [], [], []
     for batch in test_loader:

@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
+import torch
+
+from dentpy import _checks
 
 MODES = ("min", "max")
 
 
+def _real(name: str, value: Any) -> float:
+    """``value`` as a float; NaN is allowed (a diverged epoch), anything not a number raises."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    elif isinstance(value, np.ndarray | np.generic) and value.size == 1:
+        value = value.item()
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isnan(value):
+        return math.nan
+    return _checks.number(name, value, finite=False)
+
+
 def is_improvement(value: float, best: float | None, mode: str, min_delta: float = 0.0) -> bool:
     """``True`` when ``value`` beats ``best`` by more than ``min_delta`` (NaN never improves)."""
+    value = _real("value", value)
+    if best is not None:
+        best = _real("best", best)
+    _checks.choice("mode", mode, MODES)
+    min_delta = _checks.number("min_delta", min_delta, low=0)
     if math.isnan(value):
         return False
     if best is None:
@@ -28,20 +50,34 @@ class History:
     """
 
     def __init__(self, *, monitor: str = "val_loss", mode: str = "min"):
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if not isinstance(monitor, str):
+            raise _checks.ArgumentTypeError(
+                f"monitor must be a column name (a string), got {_checks.describe(monitor)}"
+            )
+        _checks.choice("mode", mode, MODES)
         self.monitor = monitor
         self.mode = mode
         self.stopped_early = False
         self._columns: dict[str, list[float]] = {}
 
     def append(self, record: Mapping[str, float]) -> None:
-        """Add the values of one epoch (missing columns of earlier epochs read as NaN)."""
+        """Add the values of one epoch (missing columns of earlier epochs read as NaN).
+
+        ``record`` maps column names to numbers and must hold ``"epoch"``.
+        """
+        if not isinstance(record, Mapping):
+            raise _checks.ArgumentTypeError(
+                f"record must be a dict of column values, got {_checks.describe(record)}"
+            )
+        if "epoch" not in record:
+            raise _checks.ArgumentError(f"record must hold an 'epoch' value, got {record!r}")
+        values = {key: _real(f"record[{key!r}]", value)
+                  for key, value in record.items()}
         n = len(self)
-        for key in record:
+        for key in values:
             self._columns.setdefault(key, [math.nan] * n)
         for key, column in self._columns.items():
-            column.append(float(record.get(key, math.nan)))
+            column.append(values.get(key, math.nan))
 
     def __len__(self) -> int:
         return len(self._columns.get("epoch", []))
@@ -97,6 +133,7 @@ class History:
 
     def epochs_without_improvement(self, min_delta: float = 0.0) -> int:
         """Epochs since ``monitor`` last beat its running best by more than ``min_delta``."""
+        min_delta = _checks.number("min_delta", min_delta, low=0)
         best, wait = None, 0
         for value in self._columns.get(self.monitor, []):
             if is_improvement(value, best, self.mode, min_delta):
@@ -118,6 +155,13 @@ class History:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> History:
         """Rebuild a history written by :meth:`to_dict`."""
+        missing = ([key for key in ("monitor", "mode", "epochs") if key not in data]
+                   if isinstance(data, Mapping) else None)
+        if missing is None or missing or not isinstance(data["epochs"], Mapping):
+            raise _checks.ArgumentError(
+                "data must be what History.to_dict() returned (keys 'monitor', 'mode' and "
+                f"'epochs'), got {_checks.describe(data)}"
+            )
         history = cls(monitor=data["monitor"], mode=data["mode"])
         history.stopped_early = bool(data.get("stopped_early", False))
         history._columns = {key: [float(v) for v in col] for key, col in data["epochs"].items()}
@@ -131,7 +175,7 @@ class History:
         """
         import matplotlib.pyplot as plt
 
-        keys = ["loss"] if keys is None else list(keys)
+        keys = ["loss"] if keys is None else [keys] if isinstance(keys, str) else list(keys)
         if ax is None:
             fig, ax = plt.subplots(figsize=(5, 3.2))
         else:

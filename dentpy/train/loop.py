@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 import dentpy
+from dentpy import _checks
 from dentpy.runtime import get_device
 from dentpy.train import distributed as ddp
 from dentpy.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -41,17 +42,47 @@ class EarlyStopping:
     min_delta: float = 0.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.patience, bool) or not isinstance(self.patience, int):
-            raise ValueError(f"patience must be an int >= 1, got {self.patience!r}")
-        if self.patience < 1:
-            raise ValueError(f"patience must be >= 1, got {self.patience}")
-        if not (isinstance(self.min_delta, (int, float)) and self.min_delta >= 0):
-            raise ValueError(f"min_delta must be a number >= 0, got {self.min_delta!r}")
+        _checks.integer("patience", self.patience, low=1)
+        _checks.number("min_delta", self.min_delta, low=0)
 
 
-def _check_positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+def _check_model(model: Any) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise _checks.ArgumentTypeError(
+            f"model must be a torch.nn.Module, got {_checks.describe(model)}"
+        )
+    return model
+
+
+def _check_device(device: Any) -> str:
+    """``device`` as a name :func:`dentpy.runtime.get_device` reads; errors name ``device``."""
+    if isinstance(device, torch.device):
+        return str(device)
+    if not isinstance(device, str):
+        raise _checks.ArgumentTypeError(
+            "device must be 'auto', 'cpu', 'cuda', 'cuda:N', 'mps' or a torch.device, got "
+            f"{_checks.describe(device)}"
+        )
+    return device
+
+
+def _get_device(device: Any) -> torch.device:
+    name = _check_device(device)
+    try:
+        return get_device(name)
+    except ValueError as err:
+        raise _checks.ArgumentError(
+            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps' (one this machine has), "
+            f"got {name!r}: {err}"
+        ) from err
+
+
+def _resolve_eval_device(model: nn.Module, device: Any) -> torch.device:
+    """``device``, or the device of the model's first parameter when ``None``."""
+    if device is None:
+        first = next(model.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
+    return _get_device(device)
 
 
 def _split_batch(batch: Any, input_key: str, target_key: str) -> tuple[Any, Any]:
@@ -119,9 +150,7 @@ def _history_columns(has_val: bool, metrics: Mapping[str, Metric]) -> list[str]:
 
 
 def _resolve_device(device: str | torch.device, distributed: bool) -> torch.device:
-    if isinstance(device, torch.device):
-        device = str(device)
-    resolved = get_device(device)
+    resolved = _get_device(device)
     if distributed and resolved.type == "cuda" and resolved.index is None:
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     return resolved
@@ -182,45 +211,66 @@ def fit(
     wrapped in ``DistributedDataParallel``, each process reads its shard of the loaders
     (``batch_size`` is per process) and only rank 0 shows progress and writes checkpoints.
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_model(model)
     if not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(
-            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        raise _checks.ArgumentTypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {_checks.describe(optimizer)}"
         )
     if not callable(loss_fn):
-        raise ValueError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
-    _check_positive_int("epochs", epochs)
+        raise _checks.ArgumentTypeError(
+            f"loss_fn must be callable, got {_checks.describe(loss_fn)}"
+        )
+    epochs = _checks.integer("epochs", epochs, low=1)
     for name, loader in (("train_loader", train_loader), ("val_loader", val_loader)):
         if loader is None and name == "val_loader":
             continue
         if not isinstance(loader, DataLoader):
-            raise ValueError(f"{name} must be a torch DataLoader, got {type(loader).__name__}")
+            raise _checks.ArgumentTypeError(
+                f"{name} must be a torch DataLoader, got {_checks.describe(loader)}"
+            )
         if len(loader) == 0:
-            raise ValueError(f"{name} is empty (0 batches)")
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if scheduler_interval not in ("epoch", "batch"):
-        raise ValueError(
-            f"scheduler_interval must be 'epoch' or 'batch', got {scheduler_interval!r}"
+            raise _checks.ArgumentError(f"{name} is empty (0 batches)")
+    _checks.choice("mode", mode, MODES)
+    _checks.choice("scheduler_interval", scheduler_interval, ("epoch", "batch"))
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise _checks.ArgumentTypeError(
+            "scheduler must be None or a learning-rate scheduler (with a step() method), got "
+            f"{_checks.describe(scheduler)}"
         )
+    for name, value in (("metrics", metrics), ("config", config)):
+        if value is not None and not isinstance(value, Mapping):
+            raise _checks.ArgumentTypeError(
+                f"{name} must be None or a dict, got {_checks.describe(value)}"
+            )
+    for name, value in (("amp", amp), ("compile", compile), ("resume", resume),
+                        ("restore_best", restore_best), ("progress", progress)):
+        _checks.flag(name, value)
+    for name, value in (("input_key", input_key), ("target_key", target_key)):
+        if not isinstance(value, str):
+            raise _checks.ArgumentTypeError(
+                f"{name} must be a string (a dict batch's key), got {_checks.describe(value)}"
+            )
+    _check_device(device)
     metrics = dict(metrics or {})
     for name, metric in metrics.items():
         if not isinstance(name, str) or name == "loss" or not callable(metric):
             raise ValueError(f"metrics must map names (not 'loss') to callables, got {name!r}")
     columns = _history_columns(val_loader is not None, metrics)
-    if monitor not in columns:
-        raise ValueError(f"monitor must be one of the history columns {columns}, got {monitor!r}")
+    _checks.choice("monitor", monitor, columns)
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
         raise ValueError(
             f"early_stopping must be None, an int or EarlyStopping, got {early_stopping!r}"
         )
-    if max_grad_norm is not None and not max_grad_norm > 0:
-        raise ValueError(f"max_grad_norm must be None or > 0, got {max_grad_norm!r}")
+    if max_grad_norm is not None:
+        max_grad_norm = _checks.number("max_grad_norm", max_grad_norm, low=0, low_open=True)
     if resume and checkpoint_dir is None:
-        raise ValueError("resume=True needs checkpoint_dir (the folder holding last.pt)")
+        raise _checks.ArgumentError(
+            "resume=True needs checkpoint_dir (the folder holding last.pt)"
+        )
+    if checkpoint_dir is not None:
+        checkpoint_dir = _checks.output_path("checkpoint_dir", checkpoint_dir, kind="dir")
 
     distributed = ddp.init_distributed()
     dev = _resolve_device(device, distributed)
@@ -252,6 +302,12 @@ def fit(
     ddp.barrier()
     if resume and (folder / LAST).is_file():
         state = load_checkpoint(folder / LAST, map_location=dev)
+        missing = [key for key in ("model", "optimizer", "history", "rng") if key not in state]
+        if missing:
+            raise _checks.ArgumentError(
+                f"checkpoint_dir: {str(folder / LAST)!r} was not written by fit "
+                f"(it lacks {missing}); resume from a folder fit wrote, or use another folder"
+            )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and state.get("scheduler") is not None:
@@ -407,15 +463,14 @@ def predict(
     Returns ``(outputs, targets)`` concatenated over batches (outputs as float32). ``device``
     defaults to the device of the model's first parameter. The model is put in eval mode.
     """
+    _check_model(model)
     if not isinstance(loader, DataLoader):
-        raise ValueError(f"loader must be a torch DataLoader, got {type(loader).__name__}")
+        raise _checks.ArgumentTypeError(
+            f"loader must be a torch DataLoader, got {_checks.describe(loader)}"
+        )
     if len(loader) == 0:
-        raise ValueError("loader is empty (0 batches)")
-    if device is None:
-        first = next(model.parameters(), None)
-        dev = first.device if first is not None else torch.device("cpu")
-    else:
-        dev = get_device(str(device))
+        raise _checks.ArgumentError("loader is empty (0 batches)")
+    dev = _resolve_eval_device(model, device)
     model.to(dev).eval()
     outputs, targets = [], []
     for batch in loader:
