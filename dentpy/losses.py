@@ -17,9 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from dentpy import _checks
 
 Reduction = Literal["mean", "sum", "none"]
 REDUCTIONS = ("mean", "sum", "none")
@@ -28,9 +31,11 @@ REDUCTIONS = ("mean", "sum", "none")
 def _prepare(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Validate inputs and return the target as float one-hot/soft labels shaped like ``logits``."""
     if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
-        raise ValueError("logits must be a floating-point tensor (B, C, ...)")
+        raise _checks.ArgumentTypeError(
+            f"logits must be a floating-point tensor (B, C, ...), got {_checks.describe(logits)}")
     if not isinstance(target, torch.Tensor):
-        raise ValueError("target must be a tensor")
+        raise _checks.ArgumentTypeError(
+            f"target must be a tensor (class indices or one-hot), got {_checks.describe(target)}")
     if logits.ndim < 2 or logits.shape[0] == 0 or logits.numel() == 0:
         raise ValueError(
             f"logits must have shape (B, C, ...) with B, C >= 1, got {tuple(logits.shape)}"
@@ -50,9 +55,14 @@ def _prepare(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
             f"got {tuple(target.shape)}"
         )
     if target.is_floating_point() or target.is_complex():
-        raise ValueError(
+        raise _checks.ArgumentTypeError(
             f"target of shape {tuple(target.shape)} is read as class indices and must be an "
             f"integer tensor, got {target.dtype}"
+        )
+    if target.dtype == torch.bool and channels > 2:
+        raise _checks.ArgumentTypeError(
+            f"target is a boolean mask but logits have {channels} channels; give integer class "
+            f"indices in [0, {channels}) or one-hot labels {tuple(logits.shape)}"
         )
     n_labels = max(channels, 2)
     if target.min() < 0 or target.max() >= n_labels:
@@ -76,19 +86,29 @@ def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
 
 
 def _check_reduction(reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    _checks.choice("reduction", reduction, REDUCTIONS)
 
 
-def _check_smooth(smooth: float) -> None:
-    if not smooth >= 0:
-        raise ValueError(f"smooth must be >= 0, got {smooth!r}")
+def _check_smooth(smooth: float) -> float:
+    return _checks.number("smooth", smooth, low=0)
 
 
 def _check_weights(**weights: float) -> None:
     for name, value in weights.items():
-        if not value >= 0:
-            raise ValueError(f"{name} must be >= 0, got {value!r}")
+        _checks.number(name, value, low=0)
+
+
+def _check_alpha(alpha: float | Sequence[float] | None) -> None:
+    """``None``, a number in [0, 1] or a sequence of finite non-negative class weights."""
+    if alpha is None:
+        return
+    if isinstance(alpha, (int, float, np.floating)) and not isinstance(alpha, bool):
+        _checks.probability("alpha", alpha)
+        return
+    weights = _checks.array("alpha", alpha, ndim=1, kind="number")
+    if (weights < 0).any():
+        raise _checks.ArgumentError(
+            f"alpha must be non-negative class weights, got {_checks.describe(alpha)}")
 
 
 def focal_loss(
@@ -111,8 +131,8 @@ def focal_loss(
     ours divided by ``C``; the sigmoid form matches MONAI's exactly.
     """
     _check_reduction(reduction)
-    if not gamma >= 0:
-        raise ValueError(f"gamma must be >= 0, got {gamma!r}")
+    gamma = _checks.number("gamma", gamma, low=0)
+    _check_alpha(alpha)
     soft = _prepare(logits, target)
     channels = logits.shape[1]
     if channels == 1:
@@ -120,20 +140,21 @@ def focal_loss(
         pos = -soft * log_q.exp() ** gamma * log_p
         neg = -(1 - soft) * log_p.exp() ** gamma * log_q
         if alpha is not None:
-            if not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
-                raise ValueError(f"alpha must be a number in [0, 1] for one channel, got {alpha!r}")
+            if not isinstance(alpha, (int, float, np.floating)) or isinstance(alpha, bool):
+                raise _checks.ArgumentError(
+                    f"alpha must be a number in [0, 1] for one channel, got {alpha!r}")
             pos, neg = alpha * pos, (1 - alpha) * neg
         return _reduce((pos + neg).squeeze(1), reduction)
     log_p = torch.log_softmax(logits, dim=1)
     loss = -soft * (1 - log_p.exp()) ** gamma * log_p
     if alpha is not None:
-        if isinstance(alpha, (int, float)):
-            if not 0 <= alpha <= 1:
-                raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
+        if isinstance(alpha, (int, float, np.floating)):
             alpha = [1 - alpha] + [alpha] * (channels - 1)
-        weights = torch.as_tensor(alpha, dtype=logits.dtype, device=logits.device)
-        if weights.shape != (channels,) or (weights < 0).any():
-            raise ValueError(f"alpha must be {channels} non-negative class weights, got {alpha!r}")
+        weights = torch.as_tensor(_checks.array("alpha", alpha, ndim=1), dtype=logits.dtype,
+                                  device=logits.device)
+        if weights.shape != (channels,):
+            raise _checks.ArgumentError(
+                f"alpha must be {channels} non-negative class weights, got {alpha!r}")
         loss = loss * weights.view(1, -1, *([1] * (logits.ndim - 2)))
     return _reduce(loss.sum(1), reduction)
 
@@ -167,7 +188,8 @@ def dice_loss(
     ``DiceLoss(sigmoid=C == 1, softmax=C > 1, smooth_nr=s, smooth_dr=s)``.
     """
     _check_reduction(reduction)
-    _check_smooth(smooth)
+    smooth = _check_smooth(smooth)
+    include_background = _checks.flag("include_background", include_background)
     inter, p, t = _overlap_terms(logits, target, include_background)
     return _reduce(1 - (2 * inter + smooth) / (p + t + smooth), reduction)
 
@@ -186,7 +208,8 @@ def jaccard_loss(
     denominator, so its ``smooth_nr = smooth_dr = 2 s`` gives our ``smooth = s``.
     """
     _check_reduction(reduction)
-    _check_smooth(smooth)
+    smooth = _check_smooth(smooth)
+    include_background = _checks.flag("include_background", include_background)
     inter, p, t = _overlap_terms(logits, target, include_background)
     return _reduce(1 - (inter + smooth) / (p + t - inter + smooth), reduction)
 
@@ -210,6 +233,8 @@ class FocalLoss(nn.Module):
     ) -> None:
         super().__init__()
         _check_reduction(reduction)
+        gamma = _checks.number("gamma", gamma, low=0)
+        _check_alpha(alpha)
         self.gamma, self.alpha, self.reduction = gamma, alpha, reduction
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -230,7 +255,8 @@ class DiceLoss(nn.Module):
     ) -> None:
         super().__init__()
         _check_reduction(reduction)
-        _check_smooth(smooth)
+        smooth = _check_smooth(smooth)
+        include_background = _checks.flag("include_background", include_background)
         self.smooth, self.include_background, self.reduction = smooth, include_background, reduction
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -261,7 +287,8 @@ class DiceCELoss(nn.Module):
     ) -> None:
         super().__init__()
         _check_weights(lambda_dice=lambda_dice, lambda_ce=lambda_ce)
-        _check_smooth(smooth)
+        smooth = _check_smooth(smooth)
+        include_background = _checks.flag("include_background", include_background)
         self.lambda_dice, self.lambda_ce = lambda_dice, lambda_ce
         self.smooth, self.include_background = smooth, include_background
 
@@ -292,7 +319,10 @@ class JaccardFocalLoss(nn.Module):
     ) -> None:
         super().__init__()
         _check_weights(lambda_jaccard=lambda_jaccard, lambda_focal=lambda_focal)
-        _check_smooth(smooth)
+        smooth = _check_smooth(smooth)
+        gamma = _checks.number("gamma", gamma, low=0)
+        _check_alpha(alpha)
+        include_background = _checks.flag("include_background", include_background)
         self.lambda_jaccard, self.lambda_focal = lambda_jaccard, lambda_focal
         self.gamma, self.alpha = gamma, alpha
         self.smooth, self.include_background = smooth, include_background

@@ -8,11 +8,34 @@ Segmentation metrics take a batch and return one score per image and class, a te
 * ``num_classes=K``: integer label maps ``(B, H, W)`` or ``(B, D, H, W)`` with values in
   ``[0, K)``; class ``k`` is the mask ``labels == k``.
 
-Conventions for empty masks are explicit (see each function): a correct metric must score two
-disjoint masks 0, never 1, and must say what it does when there is nothing to segment.
-
 Classification metrics take 1-D labels (tensors, arrays or lists) and return Python floats,
 or NumPy arrays for ``average=None``.
+
+Bad and degenerate input
+------------------------
+Input a metric cannot read is a ``ValueError`` naming the argument (see ``dentpy._checks``):
+``None`` or a string where labels or masks belong, the wrong number of dimensions, no samples
+or an empty batch, NaN or inf, lengths or shapes that differ, an unknown option.
+
+Input that is readable but leaves a score **undefined** follows one rule, the reference
+library's: the metric returns a documented value, never raises, and (for classification)
+warns with scikit-learn's ``UndefinedMetricWarning``. :func:`bootstrap_ci` leaves such
+resamples out.
+
+* Segmentation (empty masks): the ``empty=`` option of each function says what it returns,
+  without a warning (an empty mask is an ordinary case in segmentation). :func:`dice` and
+  :func:`iou`: one mask empty → 0.0, both empty → 1.0 (``empty="one"``) or NaN
+  (``empty="nan"``); :func:`hd95`: one empty → ``inf``, both empty → NaN or 0.0.
+* Count metrics (:func:`precision`, :func:`recall`, :func:`f1`, :func:`specificity`,
+  :func:`sensitivity_specificity`): a rate with a zero denominator (nothing predicted
+  positive, no true positives, no negatives) is ``zero_division``. Its default ``"warn"``
+  returns 0.0 with an ``UndefinedMetricWarning``, as scikit-learn; an explicit ``0.0``,
+  ``1.0`` or ``np.nan`` is returned silently (the caller chose it).
+* Ranking metrics (:func:`roc_auc`, :func:`average_precision`): a single class in
+  ``y_true`` (for ``average_precision``: no positives) gives NaN with an
+  ``UndefinedMetricWarning``. scikit-learn returns 0.0 for ``average_precision`` without
+  positives; NaN is used here instead, since 0.0 reads as "the worst ranking" and would drag a
+  mean down, while the score simply does not exist.
 """
 
 from __future__ import annotations
@@ -27,18 +50,17 @@ from scipy import ndimage
 from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning
 
+from dentpy import _checks
+
 AVERAGES = ("binary", "micro", "macro", "weighted", None)
+ZeroDivision = float | Literal["warn"]
 
 # --------------------------------------------------------------------------- segmentation
 
 
 def _to_tensor(x: Any, name: str) -> torch.Tensor:
-    if isinstance(x, torch.Tensor):
-        return x.detach()
-    try:
-        return torch.as_tensor(np.asarray(x))
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise ValueError(f"{name} must be a tensor or an array, got {type(x).__name__}") from err
+    # NaN and emptiness are checked below, with messages about masks
+    return _checks.tensor(name, x, kind="number", finite=False, nonempty=False).detach()
 
 
 def _binary(x: torch.Tensor, name: str) -> torch.Tensor:
@@ -70,6 +92,7 @@ def _as_masks(
     pred: Any, target: Any, num_classes: int | None, include_background: bool
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Validate both inputs and return boolean masks of shape (B, C, *spatial)."""
+    include_background = _checks.flag("include_background", include_background)
     pred, target = _to_tensor(pred, "pred"), _to_tensor(target, "target")
     if pred.shape != target.shape:
         raise ValueError(
@@ -83,8 +106,7 @@ def _as_masks(
                 f"None, got shape {tuple(pred.shape)}; pass num_classes=K for label maps"
             )
     else:
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be a positive int or None, got {num_classes!r}")
+        num_classes = _checks.integer("num_classes", num_classes, low=1)
         if pred.ndim not in (3, 4):
             raise ValueError(
                 "pred must be label maps (B, H, W) or (B, D, H, W) when num_classes is set, "
@@ -111,9 +133,7 @@ def _overlap(
 
 
 def _fill(empty: str, allowed: dict[str, float]) -> float:
-    if empty not in allowed:
-        raise ValueError(f"empty must be one of {tuple(allowed)}, got {empty!r}")
-    return allowed[empty]
+    return allowed[_checks.choice("empty", empty, allowed)]
 
 
 def dice(
@@ -162,7 +182,7 @@ def iou(
 def _sampling(spacing: float | Sequence[float] | None, ndim: int) -> np.ndarray:
     if spacing is None:
         return np.ones(ndim)
-    values = np.atleast_1d(np.asarray(spacing, dtype=float))
+    values = np.atleast_1d(_checks.array("spacing", spacing, ndim=(0, 1)).astype(float))
     if values.ndim != 1 or values.size not in (1, ndim):
         raise ValueError(f"spacing must be a number or {ndim} numbers (mm), got {spacing!r}")
     if not np.all(np.isfinite(values) & (values > 0)):
@@ -204,8 +224,7 @@ def hd95(
     between infinities); both empty → NaN (``empty="nan"``, as MONAI) or 0.0 (``empty="zero"``).
     """
     fill = _fill(empty, {"nan": float("nan"), "zero": 0.0})
-    if not 0 <= percentile <= 100:
-        raise ValueError(f"percentile must lie in [0, 100], got {percentile!r}")
+    percentile = _checks.number("percentile", percentile, low=0, high=100)
     p, t = _as_masks(pred, target, num_classes, include_background)
     batch, channels, *shape = p.shape
     sampling = _sampling(spacing, len(shape))
@@ -231,34 +250,37 @@ def hd95(
 # ------------------------------------------------------------------------- classification
 
 
-def _as_array(x: Any, name: str, ndims: tuple[int, ...] = (1,)) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        arr = x.detach().cpu().numpy()
-    else:
-        arr = np.asarray(x)
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype.kind in "bU"):
-        raise ValueError(f"{name} must hold numbers, booleans or strings, got dtype {arr.dtype}")
-    if arr.ndim not in ndims:
-        raise ValueError(f"{name} must have {' or '.join(map(str, ndims))} dims, got {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; need at least one sample")
-    if np.issubdtype(arr.dtype, np.floating) and np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN")
-    return arr
+def _as_array(x: Any, name: str, ndims: tuple[int, ...] = (1,), kind: Any = None) -> np.ndarray:
+    """Labels (numbers, booleans or strings; ``kind="number"`` for scores) as a checked array."""
+    return _checks.array(name, x, ndim=ndims, kind=kind)
 
 
 def _pair(
-    y_true: Any, y_other: Any, other: str, ndims: tuple[int, ...] = (1,)
+    y_true: Any, y_other: Any, other: str, ndims: tuple[int, ...] = (1,), kind: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    a, b = _as_array(y_true, "y_true"), _as_array(y_other, other, ndims)
-    if len(a) != len(b):
-        raise ValueError(f"y_true and {other} must have the same length, got {len(a)} and {len(b)}")
+    a, b = _as_array(y_true, "y_true"), _as_array(y_other, other, ndims, kind)
+    _checks.same_length(y_true=a, **{other: b})
     return a, b
 
 
 def _check_average(average: str | None) -> None:
-    if average not in AVERAGES:
-        raise ValueError(f"average must be one of {AVERAGES}, got {average!r}")
+    _checks.choice("average", average, AVERAGES)
+
+
+def _zero_division(value: Any) -> tuple[float, bool]:
+    """(value returned for a zero denominator, whether to warn): ``"warn"`` is 0.0 and warns."""
+    if isinstance(value, str) and value == "warn":
+        return 0.0, True
+    if not isinstance(value, bool) and isinstance(value, int | float | np.floating) and (
+            np.isnan(value) or value in (0.0, 1.0)):
+        return float(value), False
+    raise _checks.ArgumentError(
+        f"zero_division must be 'warn', 0.0, 1.0 or np.nan, got {_checks.describe(value)}"
+    )
+
+
+def _undefined(message: str) -> None:
+    warnings.warn(message, UndefinedMetricWarning, stacklevel=3)
 
 
 def _number(value: Any) -> float | np.ndarray:
@@ -273,6 +295,7 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
 def _count_score(score: Any, y_true: Any, y_pred: Any, **options: Any) -> float | np.ndarray:
     """Check the inputs, then call a scikit-learn score on predicted labels with ``options``."""
     _check_average(options["average"])
+    _zero_division(options["zero_division"])
     a, b = _pair(y_true, y_pred, "y_pred")
     return _number(score(a, b, **options))
 
@@ -284,14 +307,15 @@ def precision(
     average: str | None = "binary",
     labels: Sequence[Any] | None = None,
     pos_label: Any = 1,
-    zero_division: float = 0.0,
+    zero_division: ZeroDivision = "warn",
 ) -> float | np.ndarray:
     """TP / (TP + FP): of the cases called positive, the fraction that are (``precision_score``).
 
     ``average``: ``"binary"`` (scikit-learn's default: the ``pos_label`` class only), ``"micro"``
     (pool all classes' counts), ``"macro"`` (mean over classes), ``"weighted"`` (mean weighted
-    by class support) or ``None`` (one value per class, an array). ``zero_division`` is returned
-    when nothing is predicted positive (scikit-learn would also warn).
+    by class support) or ``None`` (one value per class, an array). When nothing is predicted
+    positive the score is ``zero_division`` (``"warn"``: 0.0 with an ``UndefinedMetricWarning``;
+    see the module docstring).
     """
     return _count_score(skm.precision_score, y_true, y_pred, average=average, labels=labels,
                         pos_label=pos_label, zero_division=zero_division)
@@ -304,7 +328,7 @@ def recall(
     average: str | None = "binary",
     labels: Sequence[Any] | None = None,
     pos_label: Any = 1,
-    zero_division: float = 0.0,
+    zero_division: ZeroDivision = "warn",
 ) -> float | np.ndarray:
     """TP / (TP + FN), also called sensitivity: the fraction of true positives found.
 
@@ -324,7 +348,7 @@ def f1(
     average: str | None = "binary",
     labels: Sequence[Any] | None = None,
     pos_label: Any = 1,
-    zero_division: float = 0.0,
+    zero_division: ZeroDivision = "warn",
 ) -> float | np.ndarray:
     """Harmonic mean of precision and recall (``f1_score``); options as in :func:`precision`."""
     return _count_score(skm.f1_score, y_true, y_pred, average=average, labels=labels,
@@ -338,60 +362,90 @@ def specificity(
     average: str | None = "binary",
     labels: Sequence[Any] | None = None,
     pos_label: Any = 1,
-    zero_division: float = 0.0,
+    zero_division: ZeroDivision = "warn",
 ) -> float | np.ndarray:
     """TN / (TN + FP): the fraction of true negatives called negative (scikit-learn lacks it).
 
     For class ``k`` (one-vs-rest) the negatives are all samples whose true label is not ``k``.
     ``average`` works as in :func:`precision`: ``"binary"`` scores ``pos_label`` against the
     rest, ``"micro"`` pools TN and FP over classes, ``"weighted"`` weights by class support
-    (number of true cases of each class, as scikit-learn does). ``zero_division`` is returned
-    for a class with no negatives.
+    (number of true cases of each class, as scikit-learn does). A ``pos_label`` that is not
+    one of two labels present raises, as in :func:`precision`. A class with no negatives scores
+    ``zero_division`` (``"warn"``: 0.0 with an ``UndefinedMetricWarning``).
     """
     _check_average(average)
+    fill, warn = _zero_division(zero_division)
     a, b = _pair(y_true, y_pred, "y_pred")
     if average == "binary":
         present = np.union1d(a, b)
         if present.size > 2:
-            raise ValueError(
+            raise _checks.ArgumentError(
                 f"average='binary' needs at most two labels, y_true/y_pred hold {present.size}; "
                 "choose average='macro', 'micro', 'weighted' or None"
             )
+        if present.size == 2 and pos_label not in present:
+            raise _checks.ArgumentError(
+                f"pos_label={pos_label!r} is not a valid label; it must be one of {present}"
+            )
         negatives = a != pos_label
         tn, neg = np.sum(negatives & (b != pos_label)), np.sum(negatives)
-        return float(tn / neg) if neg else float(zero_division)
+        if neg:
+            return float(tn / neg)
+        if warn:
+            _undefined("specificity is undefined: y_true has no negatives; returning 0.0")
+        return fill
     mcm = skm.multilabel_confusion_matrix(a, b, labels=labels)
     tn, fp, support = mcm[:, 0, 0], mcm[:, 0, 1], mcm[:, 1, 0] + mcm[:, 1, 1]
-    if average == "micro":
-        neg = tn.sum() + fp.sum()
-        return float(tn.sum() / neg) if neg else float(zero_division)
     neg = tn + fp
-    per_class = np.where(neg > 0, tn / np.maximum(neg, 1), zero_division).astype(float)
+    if warn and (neg == 0).any():
+        _undefined("specificity is undefined for a class with no negatives; it counts as 0.0")
+    if average == "micro":
+        return float(tn.sum() / neg.sum()) if neg.sum() else fill
+    per_class = np.where(neg > 0, tn / np.maximum(neg, 1), fill).astype(float)
     if average is None:
         return per_class
     if average == "macro":
         return float(per_class.mean())
-    return float(np.average(per_class, weights=support)) if support.sum() else float(zero_division)
+    return float(np.average(per_class, weights=support)) if support.sum() else fill
 
 
 def sensitivity_specificity(
-    y_true: Any, y_score_or_pred: Any, *, threshold: float = 0.5
+    y_true: Any,
+    y_score_or_pred: Any,
+    *,
+    threshold: float = 0.5,
+    zero_division: ZeroDivision = "warn",
 ) -> tuple[float, float]:
     """(sensitivity, specificity) of a binary screening test.
 
     ``y_true`` holds 0 (healthy) and 1 (disease); ``y_score_or_pred`` holds scores or
     probabilities (positive when ``>= threshold``) or 0/1 predictions (unchanged by any
-    threshold in (0, 1]). A ``y_true`` with no positives or no negatives is a ``ValueError``:
-    one of the two rates is then undefined.
+    threshold in (0, 1]). When every value of ``y_score_or_pred`` lies in [0, 1] (probabilities
+    or predictions), ``threshold`` must too. A ``y_true`` with no positives (no negatives)
+    leaves the sensitivity (specificity) undefined: it is ``zero_division`` (``"warn"``: 0.0
+    with an ``UndefinedMetricWarning``), as :func:`recall` and :func:`specificity` do.
     """
-    a, s = _pair(y_true, y_score_or_pred, "y_score_or_pred")
+    fill, warn = _zero_division(zero_division)
+    threshold = _checks.number("threshold", threshold)
+    a, s = _pair(y_true, y_score_or_pred, "y_score_or_pred", kind="number")
     if not np.isin(a, (0, 1)).all():
-        raise ValueError("y_true must hold only 0 and 1 for a binary screening test")
+        raise _checks.ArgumentError("y_true must hold only 0 and 1 for a binary screening test")
+    if s.min() >= 0 and s.max() <= 1 and not 0 <= threshold <= 1:
+        raise _checks.ArgumentError(
+            f"threshold must lie in [0, 1] for probabilities or 0/1 predictions, got {threshold}"
+        )
     pos, neg = a == 1, a == 0
-    if not pos.any() or not neg.any():
-        raise ValueError("y_true needs both positive (1) and negative (0) cases")
     called = s >= threshold
-    return float(np.mean(called[pos])), float(np.mean(~called[neg]))
+    rates = []
+    for name, cases, right in (("sensitivity", pos, called), ("specificity", neg, ~called)):
+        if cases.any():
+            rates.append(float(np.mean(right[cases])))
+            continue
+        if warn:
+            kind = "positive (1)" if name == "sensitivity" else "negative (0)"
+            _undefined(f"{name} is undefined: y_true has no {kind} case; returning 0.0")
+        rates.append(fill)
+    return rates[0], rates[1]
 
 
 def confusion_matrix(
@@ -405,6 +459,7 @@ def confusion_matrix(
 
     ``normalize="true"`` divides each row by its total (rows then hold per-class recall).
     """
+    _checks.choice("normalize", normalize, ("true", "pred", "all", None))
     a, b = _pair(y_true, y_pred, "y_pred")
     return skm.confusion_matrix(a, b, labels=labels, normalize=normalize)
 
@@ -420,12 +475,15 @@ def roc_auc(
     """Area under the ROC curve (``roc_auc_score``).
 
     Binary: ``y_score`` (N,) scores of the positive class. Multi-class: ``y_score`` (N, K)
-    probabilities (rows summing to 1), scored one-vs-rest by default.
+    probabilities (rows summing to 1), scored one-vs-rest by default. A single class in
+    ``y_true`` gives NaN with an ``UndefinedMetricWarning`` (scikit-learn's convention).
     """
     if average == "binary":
-        raise ValueError("average='binary' does not apply to roc_auc; use 'macro' or None")
+        raise _checks.ArgumentError(
+            "average='binary' does not apply to roc_auc; use 'macro' or None")
     _check_average(average)
-    a, s = _pair(y_true, y_score, "y_score", ndims=(1, 2))
+    _checks.choice("multi_class", multi_class, ("ovr", "ovo"))
+    a, s = _pair(y_true, y_score, "y_score", ndims=(1, 2), kind="number")
     return _number(skm.roc_auc_score(a, s, average=average, multi_class=multi_class, labels=labels))
 
 
@@ -434,18 +492,63 @@ def average_precision(
 ) -> float | np.ndarray:
     """Area under the precision-recall curve, as a step sum (``average_precision_score``).
 
-    Binary: ``y_score`` (N,) scores of ``pos_label``. Multi-class: ``y_score`` (N, K), one-vs-rest.
+    Binary: ``y_score`` (N,) scores of ``pos_label``. Multi-class: ``y_score`` (N, K),
+    one-vs-rest, column ``k`` scoring the ``k``-th of the sorted labels of ``y_true`` (or label
+    ``k`` for integer labels when a class is missing from ``y_true``). A class with no positive
+    case has no AP: NaN with an ``UndefinedMetricWarning`` (scikit-learn returns 0.0; see the
+    module docstring), and a ``"macro"`` or ``"weighted"`` mean over it is NaN too.
     """
     if average == "binary":
-        raise ValueError("average='binary' does not apply to average_precision; use 'macro'")
+        raise _checks.ArgumentError(
+            "average='binary' does not apply to average_precision; use 'macro'")
     _check_average(average)
-    a, s = _pair(y_true, y_score, "y_score", ndims=(1, 2))
-    return _number(skm.average_precision_score(a, s, average=average, pos_label=pos_label))
+    a, s = _pair(y_true, y_score, "y_score", ndims=(1, 2), kind="number")
+    if s.ndim == 1:
+        present = np.unique(a)
+        if present.size > 2:
+            raise _checks.ArgumentError(
+                f"y_true holds {present.size} labels: give y_score as (N, K) scores, one column "
+                "per class, for a multi-class average precision")
+        if present.size == 2 and pos_label not in present:
+            raise _checks.ArgumentError(
+                f"pos_label={pos_label!r} is not a valid label; it must be one of {present}")
+        if pos_label not in present:
+            _undefined(f"average precision is undefined: y_true has no positive "
+                       f"(pos_label={pos_label!r}) case; returning NaN")
+            return float("nan")
+        return _number(skm.average_precision_score(a, s, pos_label=pos_label))
+    classes = np.unique(a)
+    k = s.shape[1]
+    if classes.size != k:
+        if a.dtype.kind in "iub" and classes.min() >= 0 and classes.max() < k:
+            classes = np.arange(k)
+        else:
+            raise _checks.ArgumentError(
+                f"y_score has {k} columns but y_true holds {classes.size} labels {classes}; "
+                "give one column per class (integer labels 0..K-1)"
+            )
+    onehot = (a[:, None] == classes[None, :]).astype(int)
+    support = onehot.sum(0)
+    if average == "micro":
+        return _number(skm.average_precision_score(onehot, s, average="micro"))
+    per_class = np.full(k, np.nan)
+    for j in np.flatnonzero(support):
+        per_class[j] = skm.average_precision_score(onehot[:, j], s[:, j])
+    if (support == 0).any():
+        _undefined(f"average precision is undefined for classes {classes[support == 0]} "
+                   "(no positive case in y_true); they score NaN")
+    if average is None:
+        return per_class
+    if average == "macro":
+        return float(per_class.mean())
+    return float(np.average(per_class, weights=support))
 
 
 def mae(y_true: Any, y_pred: Any) -> float:
     """Mean absolute error, in the units of the targets (``mean_absolute_error``)."""
-    a, b = _pair(y_true, y_pred, "y_pred")
+    a = _as_array(y_true, "y_true", kind="number")
+    b = _as_array(y_pred, "y_pred", kind="number")
+    _checks.same_length(y_true=a, y_pred=b)
     return float(skm.mean_absolute_error(a, b))
 
 
@@ -463,26 +566,30 @@ def bootstrap_ci(
     All ``n`` resamples (with replacement, same size as the data) are drawn at once from
     ``numpy.random.default_rng(seed)``; ``low`` and ``high`` are the ``alpha/2`` and
     ``1 - alpha/2`` quantiles of the resampled scores. ``y_pred`` may be labels, scores or
-    (N, K) probabilities. Resamples on which the metric is undefined (it raises ``ValueError`` or
-    returns NaN, e.g. ROC AUC on a resample with one class) are left out; if more than half
-    are, the data are too few or too imbalanced and a ``ValueError`` says so.
+    (N, K) probabilities. Resamples on which the metric is undefined (it raises ``ValueError``,
+    returns NaN or warns with ``UndefinedMetricWarning``, e.g. ROC AUC on a resample with one
+    class) are left out; if more than half are, the data are too few or too imbalanced and a
+    ``ValueError`` says so.
     """
+    if not callable(metric):
+        raise _checks.ArgumentTypeError(
+            f"metric must be a function metric(y_true, y_pred), got {_checks.describe(metric)}")
     a, b = _pair(y_true, y_pred, "y_pred", ndims=(1, 2))
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    n = _checks.integer("n", n, low=1)
+    alpha = _checks.number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
+    seed = _checks.integer("seed", seed, low=0)
     estimate = metric(a, b)
     if np.ndim(estimate) != 0:
-        raise ValueError("metric must return one number (use a scalar average, not None)")
+        raise _checks.ArgumentError(
+            "metric must return one number (use a scalar average, not None)")
     draws = np.random.default_rng(seed).integers(0, len(a), size=(n, len(a)))
     scores = np.full(n, np.nan)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        warnings.simplefilter("error", UndefinedMetricWarning)  # undefined: leave it out
         for i, rows in enumerate(draws):
             try:
                 scores[i] = metric(a[rows], b[rows])
-            except ValueError:
+            except (ValueError, UndefinedMetricWarning):
                 continue
     valid = scores[~np.isnan(scores)]
     if valid.size * 2 < n:

@@ -19,25 +19,43 @@ import numpy as np
 import torch
 from torch import nn
 
+from dentpy import _checks
+
 __all__ = ["SGD", "RMSProp", "Adam", "lr_range_test"]
 
 Params = Iterable[torch.Tensor] | Iterable[dict[str, Any]]
 
 
-def _check_lr(lr: float) -> None:
-    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not 0 < lr < math.inf:
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+def _check_lr(lr: float, name: str = "lr") -> float:
+    return _checks.number(name, lr, low=0, low_open=True)
 
 
-def _check_unit(name: str, value: float) -> None:
+def _check_unit(name: str, value: float) -> float:
     """``value`` must lie in [0, 1): a decay rate of an exponential moving average."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+    return _checks.number(name, value, low=0, high=1, high_open=True)
 
 
-def _check_nonnegative(name: str, value: float) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < math.inf:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+def _check_nonnegative(name: str, value: float) -> float:
+    return _checks.number(name, value, low=0)
+
+
+def _check_positive(name: str, value: float) -> float:
+    return _checks.number(name, value, low=0, low_open=True)
+
+
+def _check_params(params: Any) -> list[Any]:
+    """The parameters (tensors or group dicts) as a non-empty list."""
+    if isinstance(params, torch.Tensor) or isinstance(params, (str, bytes, dict)) or not \
+            isinstance(params, Iterable):
+        raise _checks.ArgumentTypeError(
+            "params must be an iterable of tensors or of parameter-group dicts (e.g. "
+            f"model.parameters()), got {_checks.describe(params)}")
+    params = list(params)
+    if not params:
+        raise _checks.ArgumentError(
+            "params must hold at least one tensor, got an empty list (a model without "
+            "parameters, or all of them frozen?)")
+    return params
 
 
 def _gradients(group: dict[str, Any]) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
@@ -72,10 +90,11 @@ class SGD(torch.optim.Optimizer):
         self, params: Params, lr: float = 1e-2, *, momentum: float = 0.0,
         weight_decay: float = 0.0,
     ):
-        _check_lr(lr)
-        _check_unit("momentum", momentum)
-        _check_nonnegative("weight_decay", weight_decay)
-        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+        lr = _check_lr(lr)
+        momentum = _check_unit("momentum", momentum)
+        weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        super().__init__(_check_params(params),
+                         dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
@@ -111,12 +130,12 @@ class RMSProp(torch.optim.Optimizer):
         self, params: Params, lr: float = 1e-2, *, alpha: float = 0.99, eps: float = 1e-8,
         weight_decay: float = 0.0,
     ):
-        _check_lr(lr)
-        _check_unit("alpha", alpha)
-        if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not 0 < eps < math.inf:
-            raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
-        _check_nonnegative("weight_decay", weight_decay)
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+        lr = _check_lr(lr)
+        alpha = _check_unit("alpha", alpha)
+        eps = _check_positive("eps", eps)
+        weight_decay = _check_nonnegative("weight_decay", weight_decay)
+        super().__init__(_check_params(params),
+                         dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
@@ -155,16 +174,15 @@ class Adam(torch.optim.Optimizer):
         self, params: Params, lr: float = 1e-3, *, betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8, weight_decay: float = 0.0,
     ):
-        _check_lr(lr)
+        lr = _check_lr(lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        _check_unit("betas[0]", betas[0])
-        _check_unit("betas[1]", betas[1])
-        if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not 0 < eps < math.inf:
-            raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
-        _check_nonnegative("weight_decay", weight_decay)
+            raise _checks.ArgumentError(
+                f"betas must be a pair (beta1, beta2), got {_checks.describe(betas)}")
+        betas = (_check_unit("betas[0]", betas[0]), _check_unit("betas[1]", betas[1]))
+        eps = _check_positive("eps", eps)
+        weight_decay = _check_nonnegative("weight_decay", weight_decay)
         super().__init__(
-            params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+            _check_params(params), dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         )
 
     @torch.no_grad()
@@ -190,6 +208,15 @@ class Adam(torch.optim.Optimizer):
                 denom = (v.sqrt() / math.sqrt(1 - beta2**t)).add_(group["eps"])
                 p.addcdiv_(m, denom, value=-step_size)
         return loss
+
+
+def _unpack(batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    if not (isinstance(batch, (tuple, list)) and len(batch) == 2
+            and all(isinstance(part, torch.Tensor) for part in batch)):
+        raise _checks.ArgumentTypeError(
+            f"loader must yield (inputs, targets) pairs of tensors, got a batch "
+            f"{_checks.describe(batch)}")
+    return batch[0], batch[1]
 
 
 def lr_range_test(
@@ -220,15 +247,30 @@ def lr_range_test(
     strictly increasing. A good learning rate sits where the loss falls fastest, well before
     the minimum of the curve.
     """
-    _check_lr(lr_min)
-    _check_lr(lr_max)
+    if not isinstance(model, nn.Module):
+        raise _checks.ArgumentTypeError(
+            f"model must be a torch.nn.Module, got {_checks.describe(model)}")
+    if isinstance(loader, (str, bytes, dict)) or not isinstance(loader, Iterable):
+        raise _checks.ArgumentTypeError(
+            f"loader must be an iterable of (inputs, targets) batches, e.g. a DataLoader, got "
+            f"{_checks.describe(loader)}")
+    if not callable(loss_fn):
+        raise _checks.ArgumentTypeError(
+            f"loss_fn must be a function loss_fn(outputs, targets), got "
+            f"{_checks.describe(loss_fn)}")
+    if optimizer is not None and not callable(optimizer):
+        raise _checks.ArgumentTypeError(
+            f"optimizer must be None or a function optimizer(params, lr), got "
+            f"{_checks.describe(optimizer)}")
+    lr_min = _check_lr(lr_min, "lr_min")
+    lr_max = _check_lr(lr_max, "lr_max")
     if lr_max <= lr_min:
-        raise ValueError(f"lr_max must be > lr_min, got lr_min={lr_min!r}, lr_max={lr_max!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise ValueError(f"steps must be an int >= 2, got {steps!r}")
-    _check_unit("smoothing", smoothing)
-    if stop_factor is not None and (not isinstance(stop_factor, (int, float)) or stop_factor <= 1):
-        raise ValueError(f"stop_factor must be None or a number > 1, got {stop_factor!r}")
+        raise _checks.ArgumentError(
+            f"lr_max must be > lr_min, got lr_min={lr_min!r}, lr_max={lr_max!r}")
+    steps = _checks.integer("steps", steps, low=2)
+    smoothing = _check_unit("smoothing", smoothing)
+    if stop_factor is not None:
+        stop_factor = _checks.number("stop_factor", stop_factor, low=1, low_open=True)
     parameters = [p for p in model.parameters() if p.requires_grad]
     if not parameters:
         raise ValueError("model has no trainable parameters")
@@ -247,13 +289,13 @@ def lr_range_test(
         batches = iter(loader)
         for i, lr in enumerate(schedule):
             try:
-                inputs, targets = next(batches)
+                inputs, targets = _unpack(next(batches))
             except StopIteration:
                 batches = iter(loader)
                 try:
-                    inputs, targets = next(batches)
+                    inputs, targets = _unpack(next(batches))
                 except StopIteration:
-                    raise ValueError("loader yields no batches") from None
+                    raise _checks.ArgumentError("loader yields no batches") from None
             for group in opt.param_groups:
                 group["lr"] = float(lr)
             opt.zero_grad()

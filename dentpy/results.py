@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from dentpy import _checks
+from dentpy.runtime import PROFILES
+
 NOT_TESTED = "not tested"
 SMOKE_WHY = "the smoke profile only checks that the code runs"
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested")
@@ -70,12 +73,7 @@ def verdict(estimate: float, interval: Sequence[float], paper: float) -> Verdict
 
 
 def _finite_number(name: str, value: object) -> float:
-    if isinstance(value, (bool, str, bytes)) or not hasattr(value, "__float__"):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return number
+    return _checks.number(name, value)
 
 
 def glue(name: str, value: object) -> object:
@@ -103,6 +101,8 @@ def results_dir(start: Path | str | None = None) -> Path | None:
     The book is found by walking up from ``start`` (default: the working directory) to the
     folder holding ``_toc.yml``. Returns ``None`` outside a book, so nothing is written.
     """
+    if start is not None:
+        start = _checks.existing_path("start", start, kind="dir")
     if os.environ.get(RESULTS_ENV):
         return Path(os.environ[RESULTS_ENV])
     here = Path(start or Path.cwd()).resolve()
@@ -129,10 +129,18 @@ def paper_vs_notebook(
     """
     if not isinstance(chapter, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", chapter):
         raise ValueError(f"chapter must be a short slug like 'dac' or 'miua_03', got {chapter!r}")
+    _checks.choice("profile", profile, PROFILES)
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Sequence):
+        raise _checks.ArgumentTypeError(
+            f"rows must be a list of dicts (one per claim), got {_checks.describe(rows)}")
     if not rows:
         raise ValueError("rows must hold at least one claim")
     table = []
     for index, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise _checks.ArgumentTypeError(
+                f"rows[{index}] must be a dict with keys {list(COLUMNS)}, "
+                f"got {_checks.describe(row)}")
         missing = [key for key in COLUMNS if not str(row.get(key, "")).strip()]
         if missing:
             raise ValueError(f"rows[{index}] lacks {missing}; every row needs {list(COLUMNS)}")
@@ -148,7 +156,8 @@ def paper_vs_notebook(
             entry["verdict"] = NOT_TESTED
             entry["why"] = f"{SMOKE_WHY} ({entry['why']})"
         table.append(entry)
-    folder = Path(out_dir) if out_dir is not None else results_dir()
+    folder = (_checks.output_path("out_dir", out_dir, kind="dir") if out_dir is not None
+              else results_dir())
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         record = {"chapter": chapter, "profile": profile, "rows": table}
@@ -171,7 +180,19 @@ def status_markdown(folder: Path | str, *, recorded: Mapping[str, Mapping] | Non
     built in `smoke` still shows what the course reproduces; this build's table is shown beside
     them when its profile differs and is not `smoke`.
     """
+    if not isinstance(folder, str | os.PathLike) or str(folder) == "":
+        raise _checks.ArgumentTypeError(
+            f"folder must be a path (str or os.PathLike), got {_checks.describe(folder)}")
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise _checks.ArgumentError(f"folder must be a directory, got the file {str(folder)!r}")
+    if recorded is not None and not (isinstance(recorded, Mapping) and all(
+            isinstance(entry, Mapping) for entry in recorded.values())):
+        raise _checks.ArgumentTypeError(
+            f"recorded must map notebooks to dicts of run records, got "
+            f"{_checks.describe(recorded)}")
+    if build_profile is not None:
+        _checks.choice("build_profile", build_profile, PROFILES)
     files = sorted(folder.rglob("*.json")) if folder.is_dir() else []
     current = {record["chapter"]: record for record in map(_read_record, files) if record}
     chapters: dict[str, tuple[dict | None, Mapping | None]] = {}

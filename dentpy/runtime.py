@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from dentpy import _checks
+
 PROFILES = ("smoke", "standard", "full")
 PROFILE_ENV = "DENTPY_PROFILE"
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -61,11 +63,8 @@ def seed_everything(seed: int, *, deterministic: bool = True) -> None:
     With ``deterministic=True`` cuDNN picks deterministic kernels and stops benchmarking,
     which is cheap; fully deterministic CUDA matmuls would be slow, so they are left alone.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an int, got {type(seed).__name__}")
-    if not 0 <= int(seed) < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    seed = int(seed)
+    seed = _checks.integer("seed", seed, low=0, high=2**32 - 1)
+    deterministic = _checks.flag("deterministic", deterministic)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -81,6 +80,10 @@ class ProfileConfig(Mapping):
     """
 
     def __init__(self, name: str, settings: Mapping[str, Any]):
+        _checks.choice("name", name, PROFILES)
+        if not isinstance(settings, Mapping):
+            raise _checks.ArgumentTypeError(
+                f"settings must be a dict of settings, got {_checks.describe(settings)}")
         self._name = name
         self._settings = dict(settings)
 
@@ -167,7 +170,14 @@ _VERSIONED = (
 
 
 def show_versions(*, file: Any = None) -> dict[str, str]:
-    """Print (and return) Python, platform, library versions and the compute device."""
+    """Print (and return) Python, platform, library versions and the compute device.
+
+    ``file``: a text stream to print to (default: standard output).
+    """
+    if file is not None and not callable(getattr(file, "write", None)):
+        raise _checks.ArgumentTypeError(
+            f"file must be a text stream with a write method (e.g. sys.stderr), got "
+            f"{_checks.describe(file)}")
     info: dict[str, str] = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),

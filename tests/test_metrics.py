@@ -15,6 +15,7 @@ from monai.metrics import (
 )
 from scipy import ndimage
 from sklearn import metrics as skm
+from sklearn.exceptions import UndefinedMetricWarning
 
 from dentpy import metrics as M
 
@@ -263,7 +264,8 @@ def test_specificity_binary_is_recall_of_negatives(multiclass):
     )
     # by hand: 3 negatives, 2 called negative
     assert M.specificity([0, 0, 0, 1], [0, 1, 0, 1]) == pytest.approx(2 / 3)
-    assert M.specificity([1, 1], [1, 0]) == 0.0  # no negatives → zero_division
+    with pytest.warns(UndefinedMetricWarning):
+        assert M.specificity([1, 1], [1, 0]) == 0.0  # no negatives → zero_division
 
 
 def test_specificity_multiclass_averages(multiclass):
@@ -291,8 +293,15 @@ def test_sensitivity_specificity_by_hand():
     assert M.sensitivity_specificity(y_true, scores, threshold=0.35) == pytest.approx((1.0, 2 / 3))
     preds = torch.tensor([1, 0, 0, 1, 0, 0, 1])
     assert M.sensitivity_specificity(torch.tensor(y_true), preds) == pytest.approx((0.5, 2 / 3))
-    with pytest.raises(ValueError, match="both positive"):
-        M.sensitivity_specificity([1, 1], [0.2, 0.9])
+    with pytest.warns(UndefinedMetricWarning, match="specificity is undefined"):
+        assert M.sensitivity_specificity([1, 1], [0.2, 0.9]) == (0.5, 0.0)
+    with pytest.warns(UndefinedMetricWarning, match="sensitivity is undefined"):
+        M.sensitivity_specificity([0, 0], [0.2, 0.9])
+    sens, spec = M.sensitivity_specificity([0, 0], [0.2, 0.9], zero_division=np.nan)
+    assert np.isnan(sens) and spec == 0.5
+    with pytest.raises(ValueError, match="threshold must lie in"):
+        M.sensitivity_specificity([0, 1], [0.2, 0.9], threshold=2)
+    assert M.sensitivity_specificity([0, 1], [-3.0, 4.0], threshold=2) == (1.0, 1.0)  # scores
     with pytest.raises(ValueError, match="only 0 and 1"):
         M.sensitivity_specificity([0, 2], [0.2, 0.9])
 
@@ -324,18 +333,56 @@ def test_ranking_metrics_and_mae_match_sklearn():
 def test_classification_bad_input():
     with pytest.raises(ValueError, match="same length"):
         M.accuracy([0, 1, 1], [0, 1])
-    with pytest.raises(ValueError, match="y_pred contains NaN"):
+    with pytest.raises(ValueError, match=r"y_pred must be finite \(no NaN"):
         M.precision([0, 1], [0.0, NAN])
-    with pytest.raises(ValueError, match="y_true is empty"):
+    with pytest.raises(ValueError, match="y_true must be non-empty"):
         M.recall([], [])
     with pytest.raises(ValueError, match="average"):
         M.f1([0, 1], [0, 1], average="mean")
     with pytest.raises(ValueError, match="average='binary'"):
         M.roc_auc([0, 1], [0.1, 0.9], average="binary")
-    with pytest.raises(ValueError, match="y_score must have"):
+    with pytest.raises(ValueError, match="y_score must be 1 or 2-dimensional"):
         M.roc_auc([0, 1], np.zeros((2, 2, 2)))
-    with pytest.raises(ValueError, match="y_true must hold numbers"):
+    with pytest.raises(ValueError, match="y_true must be an array of numbers"):
         M.mae([{}, {}], [1, 2])
+
+
+def test_degenerate_input_one_convention():
+    """Undefined classification scores: a documented value and an UndefinedMetricWarning."""
+    nan = float("nan")
+    cases = {
+        "precision": (lambda: M.precision([0, 1], [0, 0]), 0.0),
+        "recall": (lambda: M.recall([0, 0], [0, 1]), 0.0),
+        "f1": (lambda: M.f1([0, 0], [0, 0]), 0.0),
+        "specificity": (lambda: M.specificity([1, 1], [1, 1]), 0.0),
+        "sensitivity_specificity": (lambda: M.sensitivity_specificity([0, 0], [0, 1])[0], 0.0),
+        "roc_auc": (lambda: M.roc_auc([0, 0], [0.1, 0.9]), nan),
+        "average_precision": (lambda: M.average_precision([0, 0], [0.1, 0.9]), nan),
+    }
+    for name, (call, expected) in cases.items():
+        with pytest.warns(UndefinedMetricWarning):
+            got = call()
+        assert got == expected or (np.isnan(expected) and np.isnan(got)), name
+    # an explicit zero_division is the caller's choice: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert M.recall([0, 0], [0, 1], zero_division=1.0) == 1.0
+        assert M.specificity([1, 1], [1, 1], zero_division=1.0) == 1.0
+        assert M.sensitivity_specificity([0, 0], [0, 1], zero_division=1.0) == (1.0, 0.5)
+    with pytest.raises(ValueError, match="zero_division"):
+        M.specificity([0, 1], [0, 1], zero_division=3)
+    # pos_label absent from two present labels raises, as scikit-learn's precision/recall do
+    for metric in (M.precision, M.recall, M.f1, M.specificity):
+        with pytest.raises(ValueError, match="pos_label=7 is not a valid label"):
+            metric([0, 1, 1], [0, 1, 0], pos_label=7)
+    # multi-class AP: a class missing from y_true scores NaN, the others as scikit-learn
+    proba = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.3, 0.6, 0.1], [0.6, 0.2, 0.2]])
+    with pytest.warns(UndefinedMetricWarning):
+        per_class = M.average_precision([0, 1, 1, 0], proba, average=None)
+    assert np.isnan(per_class[2])
+    np.testing.assert_allclose(
+        per_class[:2], [skm.average_precision_score([1, 0, 0, 1], proba[:, 0]),
+                        skm.average_precision_score([0, 1, 1, 0], proba[:, 1])])
 
 
 # ---------------------------------------------------------------- bootstrap
@@ -370,6 +417,13 @@ def test_bootstrap_ci_undefined_resamples():
 
     with pytest.raises(ValueError, match="undefined on"):
         M.bootstrap_ci(picky, np.r_[np.zeros(10), np.ones(10)], score, n=200)
+
+    # a count metric warns where undefined: those resamples are left out too
+    def counted(a, b):
+        return M.sensitivity_specificity(a, b)[0]
+
+    est, low, high = M.bootstrap_ci(counted, y_true, score >= 0.5, n=200)
+    assert est == 1.0 and low == high == 1.0  # no resample without positives scores 0.0
 
 
 def test_bootstrap_ci_bad_options():

@@ -32,15 +32,15 @@ def test_verdict_rules(estimate, interval, paper, expected):
 
 @pytest.mark.parametrize("args, match", [
     ((0.1, (0.2, 0.1), 0.1), "lo <= hi"),
-    ((float("nan"), (0.0, 0.2), 0.1), "estimate must be finite"),
-    ((0.1, (0.0, float("inf")), 0.1), r"interval\[1\] must be finite"),
-    ((0.1, (0.0, 0.2), float("nan")), "paper must be finite"),
+    ((float("nan"), (0.0, 0.2), 0.1), "estimate must be a finite number, got nan"),
+    ((0.1, (0.0, float("inf")), 0.1), r"interval\[1\] must be a finite number, got inf"),
+    ((0.1, (0.0, 0.2), float("nan")), "paper must be a finite number, got nan"),
     ((0.1, (0.0, 0.2), 0.0), "non-zero"),
     ((0.1, (0.0, 0.2, 0.3), 0.1), "pair"),
     ((0.1, None, 0.1), "pair"),
     ((0.1, "ab", 0.1), "pair"),
-    (("0.1", (0.0, 0.2), 0.1), "estimate must be a number"),
-    ((True, (0.0, 0.2), 0.1), "estimate must be a number"),
+    (("0.1", (0.0, 0.2), 0.1), "estimate must be a finite number, got '0.1'"),
+    ((True, (0.0, 0.2), 0.1), "estimate must be a finite number, got True"),
 ])
 def test_verdict_refuses_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
