@@ -117,7 +117,7 @@ def test_empty_inputs():
     (torch.tensor([[0.0, float("nan"), 1.0, 2.0]]), "NaN"),
     (torch.tensor([[0.0, 0.0, float("inf"), 2.0]]), "infinite"),
     (torch.ones(2, 4, dtype=torch.bool), "real numbers"),
-    ("boxes", "tensor of boxes"),
+    ("boxes", "boxes1 must be an array or a tensor"),
 ])
 def test_bad_boxes_raise(boxes, match):
     with pytest.raises(ValueError, match=match):

@@ -3,8 +3,6 @@ restoration boxes."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -187,9 +185,32 @@ def test_two_stage_bad_arguments_and_offline_weights():
         model.predict(torch.zeros(1, 3, 64, 64))
     with pytest.raises(ValueError, match="score_threshold"):
         model.predict(torch.zeros(1, 1, 64, 64), score_threshold=2.0)
-    with warnings.catch_warnings(record=True) as caught:  # no such weights: warn, not raise
-        warnings.simplefilter("always")
+    for weights in ("NO_SUCH_WEIGHTS", True, 1):  # never fetched or dropped on a guess
+        with pytest.raises(ValueError, match=r"weights_backbone must be None or one of \("):
+            TwoStageDetector(2, image_size=(64, 64), backbone="resnet18",
+                             weights_backbone=weights)
+    with pytest.raises(ValueError, match="weights_backbone must be None with backbone='tiny'"):
+        TwoStageDetector(2, image_size=(64, 64), backbone="tiny", channels=(8, 16, 32),
+                         weights_backbone="DEFAULT")
+
+
+def test_known_weights_offline_warn_and_fall_back(monkeypatch):
+    """Only a failed fetch of a known weights name warns and trains from random weights (the
+    loader is patched to fail as it does offline: nothing is downloaded)."""
+    from urllib.error import URLError
+
+    from torchvision.models._api import WeightsEnum
+
+    from dentpy.detect import YOLODetector
+
+    def offline(self, *args, **kwargs):
+        raise URLError("no network (patched)")
+
+    monkeypatch.setattr(WeightsEnum, "get_state_dict", offline)
+    with pytest.warns(RuntimeWarning, match="weights_backbone='DEFAULT' could not be fetched"):
         net = TwoStageDetector(2, image_size=(64, 64), backbone="resnet18",
-                               weights_backbone="NO_SUCH_WEIGHTS")
-    assert any("weights_backbone" in str(w.message) for w in caught)
+                               weights_backbone="DEFAULT")
     assert net.net.backbone.body.conv1.in_channels == 1
+    assert net.net.backbone.body.bn1.__class__ is torch.nn.BatchNorm2d  # trained from scratch
+    with pytest.warns(RuntimeWarning, match="weights='IMAGENET1K_V1' could not be fetched"):
+        YOLODetector(2, [[16.0, 16.0]], backbone="resnet18", weights="IMAGENET1K_V1")

@@ -121,5 +121,5 @@ def test_batched_bad_labels_raise():
     boxes, scores, _ = scene(3, 0)
     with pytest.raises(ValueError, match="labels must have shape"):
         batched_nms(boxes, scores, torch.zeros(2, dtype=torch.long), iou_threshold=0.5)
-    with pytest.raises(ValueError, match="integer class ids"):
+    with pytest.raises(ValueError, match="labels must hold integers"):
         batched_nms(boxes, scores, torch.zeros(3), iou_threshold=0.5)

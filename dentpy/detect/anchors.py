@@ -15,24 +15,27 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from dentpy import _checks
+from dentpy.detect.boxes import _as_tensor
+
 __all__ = ["grid_centres", "kmeans_anchors", "mean_best_iou", "wh_iou"]
 
 
 def _check_wh(wh: Any, name: str) -> Tensor:
-    if not isinstance(wh, Tensor):
-        wh = torch.as_tensor(wh)
+    """Box shapes ``(N, 2)``, ``N >= 1``, positive and finite, as a float tensor."""
+    wh = _as_tensor(name, wh)
     if wh.dtype == torch.bool or wh.is_complex():
-        raise ValueError(f"{name} must hold real numbers, got dtype {wh.dtype}")
+        raise _checks.ArgumentTypeError(f"{name} must hold real numbers, got dtype {wh.dtype}")
     wh = wh.double() if wh.dtype == torch.float64 else wh.float()
     if wh.ndim != 2 or wh.shape[1] != 2:
-        raise ValueError(f"{name} must have shape (N, 2) (widths, heights), got "
-                         f"{tuple(wh.shape)}")
+        raise _checks.ArgumentError(f"{name} must have shape (N, 2) (widths, heights), got "
+                                    f"{tuple(wh.shape)}")
     if wh.shape[0] == 0:
-        raise ValueError(f"{name} is empty; need at least one (width, height)")
+        raise _checks.ArgumentError(f"{name} is empty; need at least one (width, height)")
     if not torch.isfinite(wh).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise _checks.ArgumentError(f"{name} contains NaN or infinite values")
     if (wh <= 0).any():
-        raise ValueError(f"{name} must hold positive widths and heights")
+        raise _checks.ArgumentError(f"{name} must hold positive widths and heights")
     return wh
 
 
@@ -60,12 +63,12 @@ def kmeans_anchors(wh: Any, k: int, *, iterations: int = 100, seed: int = 0) -> 
     cluster. Anchors are returned sorted by area, smallest first.
     """
     wh = _check_wh(wh, "wh")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an int >= 1, got {k!r}")
+    k = _checks.integer("k", k, low=1)
     if k > wh.shape[0]:
-        raise ValueError(f"k={k} is larger than the number of boxes in wh ({wh.shape[0]})")
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-        raise ValueError(f"iterations must be an int >= 1, got {iterations!r}")
+        raise _checks.ArgumentError(f"k={k} is larger than the number of boxes in wh "
+                                    f"({wh.shape[0]})")
+    iterations = _checks.integer("iterations", iterations, low=1)
+    seed = _checks.integer("seed", seed, low=0)
     gen = torch.Generator().manual_seed(seed)
     data = wh.cpu()
     centres = data[torch.randint(data.shape[0], (1,), generator=gen)]
@@ -93,7 +96,8 @@ def kmeans_anchors(wh: Any, k: int, *, iterations: int = 100, seed: int = 0) -> 
 def mean_best_iou(wh: Any, anchors: Any) -> float:
     """Mean over boxes ``(N, 2)`` of the IoU with their best anchor ``(K, 2)`` (YOLOv2's
     "Avg IOU" that it reports for anchor sets): 1 means every box has a perfect anchor."""
-    return float(wh_iou(wh, anchors).max(1).values.mean())
+    wh, anchors = _check_wh(wh, "wh"), _check_wh(anchors, "anchors")
+    return float(_wh_iou(wh, anchors).max(1).values.mean())
 
 
 def grid_centres(grid_h: int, grid_w: int, *, stride: float = 1.0) -> Tensor:
@@ -104,11 +108,9 @@ def grid_centres(grid_h: int, grid_w: int, *, stride: float = 1.0) -> Tensor:
     YOLOv1's ``S x S`` grid over a square image of side ``L`` is ``grid_centres(S, S,
     stride=L / S)``.
     """
-    for name, value in (("grid_h", grid_h), ("grid_w", grid_w)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    if isinstance(stride, bool) or not isinstance(stride, (int, float)) or not stride > 0:
-        raise ValueError(f"stride must be a number > 0, got {stride!r}")
+    grid_h = _checks.integer("grid_h", grid_h, low=1)
+    grid_w = _checks.integer("grid_w", grid_w, low=1)
+    stride = _checks.number("stride", stride, low=0, low_open=True)
     ys = (torch.arange(grid_h, dtype=torch.float32) + 0.5) * stride
     xs = (torch.arange(grid_w, dtype=torch.float32) + 0.5) * stride
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")

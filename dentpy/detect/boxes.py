@@ -21,6 +21,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from dentpy import _checks
+
 __all__ = [
     "BOX_FORMATS",
     "aligned_box_iou",
@@ -35,6 +37,19 @@ __all__ = [
 BOX_FORMATS = ("xyxy", "cxcywh", "xywh")
 
 
+def _as_tensor(name: str, value: Any) -> Tensor:
+    """``value`` as a tensor (lists and arrays converted); ``None``, strings, dicts, ragged or
+    non-numeric lists raise an :class:`~dentpy._checks.ArgumentTypeError` naming ``name``."""
+    if isinstance(value, Tensor):
+        return value
+    if not isinstance(value, str | bytes | dict) and value is not None:
+        try:  # torch's own conversion keeps its dtypes (a list of floats gives float32)
+            return torch.as_tensor(value)
+        except (TypeError, ValueError, RuntimeError):
+            pass
+    return _checks.tensor(name, value, kind="number", finite=False, nonempty=False)
+
+
 def check_boxes(
     boxes: Any, name: str = "boxes", *, fmt: str = "xyxy", matrix: bool = True
 ) -> Tensor:
@@ -42,34 +57,69 @@ def check_boxes(
 
     ``matrix=True`` asks for shape ``(N, 4)``, otherwise ``(..., 4)`` is accepted. Raises
     ``ValueError`` (naming ``name``) for a wrong shape, a non-numeric dtype, NaN or infinity,
-    ``x1 < x0``/``y1 < y0`` (``"xyxy"``) or a negative width/height (``"cxcywh"``, ``"xywh"``).
+    ``x1 < x0``/``y1 < y0`` (``"xyxy"``) or a negative width/height (``"cxcywh"``, ``"xywh"``);
+    ``None``, a string or a dict raises a ``TypeError`` that is also a ``ValueError``.
     """
-    if fmt not in BOX_FORMATS:
-        raise ValueError(f"fmt must be one of {BOX_FORMATS}, got {fmt!r}")
-    if not isinstance(boxes, Tensor):
-        try:
-            boxes = torch.as_tensor(boxes)
-        except (TypeError, ValueError, RuntimeError) as err:
-            raise ValueError(f"{name} must be a tensor of boxes, got {type(boxes).__name__}"
-                             ) from err
+    if not isinstance(name, str):
+        raise _checks.ArgumentTypeError(f"name must be a string, got {_checks.describe(name)}")
+    _checks.choice("fmt", fmt, BOX_FORMATS)
+    _checks.flag("matrix", matrix)
+    boxes = _as_tensor(name, boxes)
     if boxes.dtype == torch.bool or boxes.is_complex():
-        raise ValueError(f"{name} must hold real numbers, got dtype {boxes.dtype}")
+        raise _checks.ArgumentTypeError(f"{name} must hold real numbers, got dtype {boxes.dtype}")
     if not boxes.is_floating_point():
         boxes = boxes.float()
     if boxes.ndim == 1 and boxes.numel() == 0:  # an empty list: no boxes
         boxes = boxes.reshape(0, 4)
     if (matrix and boxes.ndim != 2) or boxes.ndim < 1 or boxes.shape[-1] != 4:
         expected = "(N, 4)" if matrix else "(..., 4)"
-        raise ValueError(f"{name} must have shape {expected}, got {tuple(boxes.shape)}")
+        raise _checks.ArgumentError(f"{name} must have shape {expected}, got "
+                                    f"{tuple(boxes.shape)}")
     if not torch.isfinite(boxes).all():
-        raise ValueError(f"{name} contains NaN or infinite coordinates")
+        raise _checks.ArgumentError(f"{name} contains NaN or infinite coordinates")
     a, b, c, d = boxes.unbind(-1)
     if fmt == "xyxy":
         if (c < a).any() or (d < b).any():
-            raise ValueError(f"{name} has boxes with x1 < x0 or y1 < y0 (expected xyxy boxes)")
+            raise _checks.ArgumentError(f"{name} has boxes with x1 < x0 or y1 < y0 (expected "
+                                        "xyxy boxes)")
     elif (c < 0).any() or (d < 0).any():
-        raise ValueError(f"{name} has boxes with a negative width or height ({fmt} format)")
+        raise _checks.ArgumentError(f"{name} has boxes with a negative width or height "
+                                    f"({fmt} format)")
     return boxes
+
+
+def _check_scores(scores: Any, n: int, name: str = "scores") -> Tensor:
+    """Scores ``(n,)`` of real, finite numbers (any real dtype but bool), as a tensor."""
+    scores = _as_tensor(name, scores)
+    if scores.dtype == torch.bool or scores.is_complex():
+        raise _checks.ArgumentTypeError(f"{name} must hold real numbers, got dtype "
+                                        f"{scores.dtype}")
+    if scores.ndim != 1 or scores.shape[0] != n:
+        raise _checks.ArgumentError(f"{name} must have shape ({n},) to match the boxes, got "
+                                    f"{tuple(scores.shape)}")
+    if scores.is_floating_point() and not torch.isfinite(scores).all():
+        raise _checks.ArgumentError(f"{name} contains NaN or infinite scores")
+    return scores
+
+
+def _check_labels(labels: Any, n: int, name: str = "labels", *,
+                  num_classes: int | None = None) -> Tensor:
+    """Integer labels ``(n,)`` as a tensor of their integer dtype (an empty list reads as no
+    labels, int64), in ``[0, num_classes)`` when ``num_classes`` is given."""
+    labels = _as_tensor(name, labels)
+    if labels.numel() == 0 and labels.ndim == 1:
+        labels = labels.long()
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise _checks.ArgumentTypeError(f"{name} must hold integers (class ids), got dtype "
+                                        f"{labels.dtype}")
+    if labels.shape != (n,):
+        raise _checks.ArgumentError(f"{name} must have shape ({n},) to match the boxes, got "
+                                    f"{tuple(labels.shape)}")
+    if num_classes is not None and labels.numel() and (
+            labels.min() < 0 or labels.max() >= num_classes):
+        raise _checks.ArgumentError(f"{name} must lie in [0, {num_classes}), got "
+                                    f"[{int(labels.min())}, {int(labels.max())}]")
+    return labels
 
 
 def _to_xyxy(boxes: Tensor, fmt: str) -> Tensor:
@@ -95,10 +145,8 @@ def box_convert(boxes: Any, *, in_fmt: str, out_fmt: str) -> Tensor:
 
     Same result as ``torchvision.ops.box_convert``; the output is a new floating tensor.
     """
-    if out_fmt not in BOX_FORMATS:
-        raise ValueError(f"out_fmt must be one of {BOX_FORMATS}, got {out_fmt!r}")
-    if in_fmt not in BOX_FORMATS:
-        raise ValueError(f"in_fmt must be one of {BOX_FORMATS}, got {in_fmt!r}")
+    _checks.choice("in_fmt", in_fmt, BOX_FORMATS)
+    _checks.choice("out_fmt", out_fmt, BOX_FORMATS)
     boxes = check_boxes(boxes, fmt=in_fmt, matrix=False)
     if in_fmt == out_fmt:
         return boxes.clone()
@@ -176,8 +224,8 @@ def _check_pair(boxes1: Any, boxes2: Any) -> tuple[Tensor, Tensor]:
     a = check_boxes(boxes1, "boxes1", matrix=False)
     b = check_boxes(boxes2, "boxes2", matrix=False)
     if a.shape != b.shape:
-        raise ValueError(f"boxes1 and boxes2 must have the same shape, got {tuple(a.shape)} and "
-                         f"{tuple(b.shape)}")
+        raise _checks.ArgumentError(f"boxes1 and boxes2 must have the same shape, got "
+                                    f"{tuple(a.shape)} and {tuple(b.shape)}")
     return a, b
 
 

@@ -16,38 +16,58 @@ an untrained network's boxes finite. The confidence of a detection is
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from dentpy import _checks
 from dentpy.detect.anchors import _check_wh
-from dentpy.detect.nms import _check_threshold, batched_nms, nms
+from dentpy.detect.nms import batched_nms, nms
 
 __all__ = ["MAX_LOG_SCALE", "check_raw", "decode", "decode_boxes"]
 
 MAX_LOG_SCALE = math.log(1000.0)  # a box at most 1000x (or 1/1000 of) its anchor
 
 
-def check_raw(raw: Any, anchors: Any) -> tuple[Tensor, Tensor]:
-    """Validate a raw head output ``(B, A, H', W', 5 + C)`` against ``anchors`` ``(A, 2)``."""
-    if not isinstance(raw, Tensor) or not raw.is_floating_point():
-        raise ValueError(f"raw must be a floating tensor (B, A, H', W', 5 + C), got "
-                         f"{getattr(raw, 'dtype', type(raw).__name__)}")
+def check_raw(raw: Any, anchors: Any, *, finite: bool = False) -> tuple[Tensor, Tensor]:
+    """Validate a raw head output ``(B, A, H', W', 5 + C)`` against ``anchors`` ``(A, 2)``.
+
+    ``finite=True`` also rejects NaN and infinity in ``raw`` (a diverged network), which would
+    otherwise decode to no detections at all.
+    """
+    if not isinstance(raw, Tensor):
+        raise _checks.ArgumentTypeError(f"raw must be a floating tensor (B, A, H', W', 5 + C), "
+                                        f"got {_checks.describe(raw)}")
+    if not raw.is_floating_point():
+        raise _checks.ArgumentTypeError(f"raw must be a floating tensor (B, A, H', W', 5 + C), "
+                                        f"got dtype {raw.dtype}")
     anchors = _check_wh(anchors, "anchors").to(raw.device, raw.dtype)
     if raw.ndim != 5 or raw.shape[-1] < 6:
-        raise ValueError(f"raw must have shape (B, A, H', W', 5 + C) with C >= 1, got "
-                         f"{tuple(raw.shape)}")
+        raise _checks.ArgumentError(f"raw must have shape (B, A, H', W', 5 + C) with C >= 1, "
+                                    f"got {tuple(raw.shape)}")
     if raw.shape[1] != anchors.shape[0]:
-        raise ValueError(f"raw has {raw.shape[1]} anchors per cell but anchors has "
-                         f"{anchors.shape[0]}")
+        raise _checks.ArgumentError(f"raw has {raw.shape[1]} anchors per cell but anchors has "
+                                    f"{anchors.shape[0]}")
+    if _checks.flag("finite", finite) and not torch.isfinite(raw).all():
+        raise _checks.ArgumentError(
+            f"raw contains {int((~torch.isfinite(raw)).sum())} NaN or infinite values (a "
+            "diverged network?); it cannot be decoded")
     return raw, anchors
 
 
 def _check_stride(stride: Any) -> float:
-    if isinstance(stride, bool) or not isinstance(stride, (int, float)) or not stride > 0:
-        raise ValueError(f"stride must be a number > 0 (pixels per grid cell), got {stride!r}")
-    return float(stride)
+    return _checks.number("stride", stride, low=0, low_open=True)
+
+
+def _check_image_size(image_size: Any) -> tuple[int, int]:
+    if isinstance(image_size, str | bytes) or not isinstance(image_size, Sequence) \
+            or len(image_size) != 2:
+        raise _checks.ArgumentTypeError(f"image_size must be (H, W), two integers >= 1, got "
+                                        f"{_checks.describe(image_size)}")
+    return (_checks.integer("image_size[0]", image_size[0], low=1),
+            _checks.integer("image_size[1]", image_size[1], low=1))
 
 
 def _boxes(raw: Tensor, anchors: Tensor, stride: float) -> Tensor:
@@ -65,8 +85,8 @@ def _boxes(raw: Tensor, anchors: Tensor, stride: float) -> Tensor:
 
 def decode_boxes(raw: Tensor, *, anchors: Any, stride: float) -> Tensor:
     """Boxes of every cell and anchor: ``(B, A, H', W', 5 + C)`` -> ``(B, A, H', W', 4)`` xyxy
-    in pixels of the input image (differentiable; the loss uses it for GIoU)."""
-    raw, anchors = check_raw(raw, anchors)
+    in pixels of the input image (differentiable). NaN or infinity in ``raw`` raises."""
+    raw, anchors = check_raw(raw, anchors, finite=True)
     return _boxes(raw, anchors, _check_stride(stride))
 
 
@@ -87,19 +107,17 @@ def decode(
     Each cell and anchor proposes one box with its best class; boxes with confidence
     ``>= score_threshold`` go through NMS (per class, or across classes with
     ``class_agnostic=True``) and the best ``max_detections`` are kept. ``image_size=(H, W)``
-    clips the boxes to the image.
+    clips the boxes to the image. A ``raw`` holding NaN or infinity (a diverged network) raises
+    rather than decoding to no detections.
     """
-    raw, anchors = check_raw(raw, anchors)
+    raw, anchors = check_raw(raw, anchors, finite=True)
     stride = _check_stride(stride)
-    iou_threshold = _check_threshold(iou_threshold)
-    if isinstance(score_threshold, bool) or not isinstance(score_threshold, (int, float)) \
-            or not 0.0 <= score_threshold <= 1.0:
-        raise ValueError(f"score_threshold must be in [0, 1], got {score_threshold!r}")
-    if isinstance(max_detections, bool) or not isinstance(max_detections, int) \
-            or max_detections < 1:
-        raise ValueError(f"max_detections must be an int >= 1, got {max_detections!r}")
-    if image_size is not None and (len(image_size) != 2 or min(image_size) <= 0):
-        raise ValueError(f"image_size must be (H, W) with positive sides, got {image_size!r}")
+    iou_threshold = _checks.probability("iou_threshold", iou_threshold)
+    score_threshold = _checks.probability("score_threshold", score_threshold)
+    max_detections = _checks.integer("max_detections", max_detections, low=1)
+    class_agnostic = _checks.flag("class_agnostic", class_agnostic)
+    if image_size is not None:
+        image_size = _check_image_size(image_size)
     with torch.no_grad():
         boxes = _boxes(raw, anchors, stride).flatten(1, 3)
         probs = raw[..., 5:].softmax(-1).flatten(1, 3)

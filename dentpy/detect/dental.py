@@ -25,7 +25,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dentpy.detect.boxes import _inter_union, _safe_ratio, check_boxes
+from dentpy import _checks
+from dentpy.detect.boxes import (
+    _check_labels,
+    _check_scores,
+    _inter_union,
+    _safe_ratio,
+    check_boxes,
+)
 
 __all__ = ["FDI_ERROR_KINDS", "assign_to_boxes", "best_per_class", "fdi_error_kind",
            "match_detections"]
@@ -37,24 +44,25 @@ _MIRROR_UL = {1: 4, 4: 1, 2: 3, 3: 2}  # same side, other arch
 
 
 def _fdi(value: Any, name: str) -> np.ndarray:
-    f = np.asarray(torch.as_tensor(np.asarray(value)).cpu(), dtype=np.int64).reshape(-1)
+    f = _checks.array(name, value, kind="integer", nonempty=False).astype(np.int64).reshape(-1)
     q, p = f // 10, f % 10
     if not ((q >= 1) & (q <= 4) & (p >= 1) & (p <= 8)).all():
-        raise ValueError(f"{name} must hold FDI numbers 11..18, 21..28, 31..38, 41..48, got "
-                         f"{f.tolist()!r:.120}")
+        raise _checks.ArgumentError(f"{name} must hold FDI numbers 11..18, 21..28, 31..38, "
+                                    f"41..48, got {f.tolist()!r:.120}")
     return f
 
 
 def fdi_error_kind(true_fdi: Any, pred_fdi: Any) -> np.ndarray:
     """Kind of each (true, predicted) FDI pair, one of :data:`FDI_ERROR_KINDS`.
 
-    ``true_fdi`` and ``pred_fdi``: equal-length sequences (or scalars) of FDI numbers. Returns a
-    numpy array of strings, same length.
+    ``true_fdi`` and ``pred_fdi``: equal-length sequences (or scalars) of FDI numbers, integers
+    (floats raise rather than being truncated). Returns a numpy array of strings, same length
+    (empty for empty inputs).
     """
     t, p = _fdi(true_fdi, "true_fdi"), _fdi(pred_fdi, "pred_fdi")
     if t.shape != p.shape:
-        raise ValueError(f"true_fdi and pred_fdi must have the same length, got {t.size} and "
-                         f"{p.size}")
+        raise _checks.ArgumentError(f"true_fdi and pred_fdi must have the same length, got "
+                                    f"{t.size} and {p.size}")
     tq, tp, pq, pp = t // 10, t % 10, p // 10, p % 10
     lr = np.array([_MIRROR_LR[q] for q in tq.tolist()], dtype=np.int64).reshape(tq.shape)
     ul = np.array([_MIRROR_UL[q] for q in tq.tolist()], dtype=np.int64).reshape(tq.shape)
@@ -67,13 +75,12 @@ def fdi_error_kind(true_fdi: Any, pred_fdi: Any) -> np.ndarray:
 
 def _check_pred(pred: Any, name: str = "pred") -> tuple[Tensor, Tensor, Tensor]:
     if not isinstance(pred, dict) or any(k not in pred for k in ("boxes", "scores", "labels")):
-        raise ValueError(f"{name} must be a dict with 'boxes', 'scores' and 'labels'")
+        raise _checks.ArgumentTypeError(f"{name} must be a dict with 'boxes', 'scores' and "
+                                        f"'labels', got {_checks.describe(pred)}")
     boxes = check_boxes(pred["boxes"], f"{name}['boxes']")
     n = boxes.shape[0]
-    scores, labels = torch.as_tensor(pred["scores"]), torch.as_tensor(pred["labels"])
-    if scores.shape != (n,) or labels.shape != (n,):
-        raise ValueError(f"{name}: 'scores' and 'labels' must have shape ({n},), got "
-                         f"{tuple(scores.shape)} and {tuple(labels.shape)}")
+    scores = _check_scores(pred["scores"], n, f"{name}['scores']")
+    labels = _check_labels(pred["labels"], n, f"{name}['labels']")
     return boxes, scores, labels
 
 
@@ -89,10 +96,11 @@ def match_detections(pred: dict, target: dict, *, iou_threshold: float = 0.5,
     """
     boxes, scores, _ = _check_pred(pred)
     if not isinstance(target, dict) or "boxes" not in target:
-        raise ValueError("target must be a dict with 'boxes'")
+        raise _checks.ArgumentTypeError(f"target must be a dict with 'boxes', got "
+                                        f"{_checks.describe(target)}")
     true = check_boxes(target["boxes"], "target['boxes']").to(boxes)
-    if not 0.0 <= iou_threshold <= 1.0:
-        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
+    iou_threshold = _checks.probability("iou_threshold", iou_threshold)
+    score_threshold = _checks.number("score_threshold", score_threshold)
     order = torch.sort(scores, descending=True, stable=True).indices
     order = order[scores[order] >= score_threshold]
     inter, union = _inter_union(boxes[order], true)
@@ -118,9 +126,7 @@ def best_per_class(pred: dict, *, max_per_class: int = 1) -> dict[str, Tensor]:
     "labels"}``; returns the same keys, sorted by decreasing score.
     """
     boxes, scores, labels = _check_pred(pred)
-    if isinstance(max_per_class, bool) or not isinstance(max_per_class, int) \
-            or max_per_class < 1:
-        raise ValueError(f"max_per_class must be an int >= 1, got {max_per_class!r}")
+    max_per_class = _checks.integer("max_per_class", max_per_class, low=1)
     order = torch.sort(scores, descending=True, stable=True).indices
     rank = torch.zeros_like(order)
     lab = labels[order]
@@ -137,8 +143,7 @@ def assign_to_boxes(boxes: Any, containers: Any, *, min_cover: float = 0.5) -> T
     least ``min_cover`` of it. Returns int64 ``(N,)``. E.g. restorations to teeth."""
     small = check_boxes(boxes, "boxes")
     big = check_boxes(containers, "containers").to(small)
-    if not 0.0 <= min_cover <= 1.0:
-        raise ValueError(f"min_cover must be in [0, 1], got {min_cover!r}")
+    min_cover = _checks.probability("min_cover", min_cover)
     if small.shape[0] == 0 or big.shape[0] == 0:
         return torch.full((small.shape[0],), -1, dtype=torch.long)
     inter, _ = _inter_union(small, big)

@@ -24,13 +24,14 @@ ignored for its size. Crowd boxes do not exist here.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
-from dentpy.detect.boxes import check_boxes
+from dentpy import _checks
+from dentpy.detect.boxes import _check_labels, _check_scores, check_boxes
 
 __all__ = [
     "COCO_IOU_THRESHOLDS",
@@ -50,65 +51,66 @@ BOOTSTRAP_METHODS = ("basic", "percentile")
 Image = tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (n, 4), labels (n,), scores (n,)
 
 
-def _labels(value: Any, n: int, name: str) -> np.ndarray:
-    labels = torch.as_tensor(value)
-    if labels.numel() == 0:
-        labels = labels.long()
-    if labels.shape != (n,) or labels.is_floating_point() or labels.dtype == torch.bool:
-        raise ValueError(f"{name} must be integers of shape ({n},), got {labels.dtype} "
-                         f"{tuple(labels.shape)}")
-    return labels.cpu().numpy().astype(np.int64)
-
-
 def _images(items: Any, name: str, *, scored: bool) -> list[Image]:
-    if not isinstance(items, Sequence) or isinstance(items, dict):
-        raise ValueError(f"{name} must be a list of dicts, one per image, got "
-                         f"{type(items).__name__}")
+    if not isinstance(items, Sequence) or isinstance(items, str | bytes):
+        raise _checks.ArgumentTypeError(f"{name} must be a list of dicts, one per image, got "
+                                        f"{_checks.describe(items)}")
     keys = ("boxes", "scores", "labels") if scored else ("boxes", "labels")
     out = []
     for k, item in enumerate(items):
         if not isinstance(item, dict) or any(key not in item for key in keys):
-            raise ValueError(f"{name}[{k}] must be a dict with keys {keys}")
+            raise _checks.ArgumentTypeError(f"{name}[{k}] must be a dict with keys {keys}, got "
+                                            f"{_checks.describe(item)}")
         boxes = check_boxes(item["boxes"], f"{name}[{k}]['boxes']").detach().cpu().double()
         n = boxes.shape[0]
-        labels = _labels(item["labels"], n, f"{name}[{k}]['labels']")
+        labels = _check_labels(item["labels"], n, f"{name}[{k}]['labels']")
+        labels = labels.cpu().numpy().astype(np.int64)
         scores = np.zeros(n)
         if scored:
-            s = torch.as_tensor(item["scores"])
-            if s.shape != (n,) or s.dtype == torch.bool or s.is_complex():
-                raise ValueError(f"{name}[{k}]['scores'] must be real numbers of shape ({n},), "
-                                 f"got {s.dtype} {tuple(s.shape)}")
+            s = _check_scores(item["scores"], n, f"{name}[{k}]['scores']")
             scores = s.detach().cpu().double().numpy()
-            if np.isnan(scores).any():
-                raise ValueError(f"{name}[{k}]['scores'] contains NaN")
         out.append((boxes.numpy(), labels, scores))
     return out
 
 
-def _check_inputs(predictions: Any, targets: Any) -> tuple[list[Image], list[Image]]:
-    preds = _images(predictions, "predictions", scored=True)
-    trues = _images(targets, "targets", scored=False)
+def _check_inputs(predictions: Any, targets: Any, names: tuple[str, str] = (
+        "predictions", "targets")) -> tuple[list[Image], list[Image]]:
+    preds = _images(predictions, names[0], scored=True)
+    trues = _images(targets, names[1], scored=False)
     if len(preds) != len(trues):
-        raise ValueError(f"predictions and targets must list the same images, got "
-                         f"{len(preds)} and {len(trues)}")
+        raise _checks.ArgumentError(f"{names[0]} and {names[1]} must list the same images, got "
+                                    f"{len(preds)} and {len(trues)}")
     if not preds:
-        raise ValueError("predictions is empty; need at least one image")
+        raise _checks.ArgumentError(f"{names[0]} is empty; need at least one image")
     return preds, trues
 
 
 def _check_thresholds(thresholds: Any) -> np.ndarray:
-    t = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
-    if t.ndim != 1 or t.size == 0 or np.isnan(t).any() or (t < 0).any() or (t > 1).any():
-        raise ValueError(f"iou_thresholds must be a non-empty list of numbers in [0, 1], got "
-                         f"{thresholds!r}")
+    t = np.atleast_1d(_checks.array("iou_thresholds", thresholds, ndim=(0, 1),
+                                    kind="number")).astype(np.float64)
+    if (t < 0).any() or (t > 1).any():
+        raise _checks.ArgumentError(f"iou_thresholds must be numbers in [0, 1], got "
+                                    f"{t.tolist()!r:.80}")
     return t
 
 
 def _check_max_det(max_detections: Any) -> int:
-    if isinstance(max_detections, bool) or not isinstance(max_detections, int) \
-            or max_detections < 1:
-        raise ValueError(f"max_detections must be an int >= 1, got {max_detections!r}")
-    return max_detections
+    return _checks.integer("max_detections", max_detections, low=1)
+
+
+def _check_classes(classes: Any, trues: list[Image]) -> np.ndarray:
+    if classes is None:
+        return np.unique(np.concatenate([tl for _, tl, _ in trues])).astype(np.int64)
+    values = _checks.array("classes", classes, ndim=(0, 1), nonempty=False)
+    if values.size == 0:
+        raise _checks.ArgumentError("classes must name at least one class, got []")
+    return _checks.array("classes", values, kind="integer").astype(np.int64).reshape(-1)
+
+
+def _warn_undefined(result: float, what: str) -> None:
+    if np.isnan(result):
+        warnings.warn(f"{what}: no evaluated class has a true box in targets, so mAP is "
+                      "undefined (NaN)", RuntimeWarning, stacklevel=3)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -195,19 +197,17 @@ def average_precision(precision: Any, recall: Any, *, method: str = "coco101") -
     detection by decreasing score (recall non-decreasing, both in ``[0, 1]``), as returned by
     :func:`precision_recall_curve`. ``method``: ``"coco101"`` or ``"all_points"`` (see the
     module docstring). An empty curve (no detection) has AP 0."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    p = np.asarray(precision, dtype=np.float64)
-    r = np.asarray(recall, dtype=np.float64)
-    if p.ndim != 1 or p.shape != r.shape:
-        raise ValueError(f"precision and recall must be 1-D of the same length, got shapes "
-                         f"{p.shape} and {r.shape}")
-    if np.isnan(p).any() or np.isnan(r).any():
-        raise ValueError("precision and recall must not contain NaN")
-    if ((p < 0) | (p > 1) | (r < 0) | (r > 1)).any():
-        raise ValueError("precision and recall must lie in [0, 1]")
+    _checks.choice("method", method, METHODS)
+    p = _checks.array("precision", precision, ndim=1, nonempty=False).astype(np.float64)
+    r = _checks.array("recall", recall, ndim=1, nonempty=False).astype(np.float64)
+    _checks.same_length(precision=p, recall=r)
+    for name, values in (("precision", p), ("recall", r)):
+        if ((values < 0) | (values > 1)).any():
+            raise _checks.ArgumentError(f"{name} must lie in [0, 1], got values from "
+                                        f"{values.min()} to {values.max()}")
     if (np.diff(r) < 0).any():
-        raise ValueError("recall must be non-decreasing (points sorted by decreasing score)")
+        raise _checks.ArgumentError("recall must be non-decreasing (points sorted by "
+                                    "decreasing score)")
     return _ap(p, r, method)
 
 
@@ -227,11 +227,13 @@ def precision_recall_curve(
     no image has a true box of class ``label`` (recall would be undefined).
     """
     preds, trues = _check_inputs(predictions, targets)
-    thresholds = _check_thresholds([iou_threshold])
-    scores, flags, num_true = _class_results(preds, trues, int(label), thresholds,
+    thresholds = np.array([_checks.probability("iou_threshold", iou_threshold)])
+    label = _checks.integer("label", label)
+    scores, flags, num_true = _class_results(preds, trues, label, thresholds,
                                              _check_max_det(max_detections))
     if num_true == 0:
-        raise ValueError(f"label: no true box of class {label} in targets; recall is undefined")
+        raise _checks.ArgumentError(f"label: no true box of class {label} in targets; recall "
+                                    "is undefined")
     precision, recall = _curve(flags[0], num_true)
     return precision, recall, scores
 
@@ -254,16 +256,14 @@ def mean_average_precision(
     ``(K, T)`` per class and threshold (NaN for a class without true boxes), ``"recall"``
     ``(K, T)`` the highest recall reached, ``"classes"`` ``(K,)`` and ``"iou_thresholds"``
     ``(T,)``. With the defaults ``"map"`` and ``"map_50"`` equal COCOeval's AP and AP50
-    (``maxDets=[max_detections]``, area range "all").
+    (``maxDets=[max_detections]``, area range "all"). When no class of ``classes`` has a true
+    box (e.g. ``targets`` without any box), ``"map"`` is NaN, with a ``RuntimeWarning``.
     """
     preds, trues = _check_inputs(predictions, targets)
     thresholds = _check_thresholds(iou_thresholds)
     max_det = _check_max_det(max_detections)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if classes is None:
-        classes = np.unique(np.concatenate([tl for _, tl, _ in trues]))
-    classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+    _checks.choice("method", method, METHODS)
+    classes = _check_classes(classes, trues)
     ap = np.full((classes.size, thresholds.size), np.nan)
     recall = np.full_like(ap, np.nan)
     for k, label in enumerate(classes):
@@ -283,6 +283,7 @@ def mean_average_precision(
         hit = np.flatnonzero(np.isclose(thresholds, t))
         if hit.size:
             result[name] = float(ap[valid, hit[0]].mean()) if valid.any() else float("nan")
+    _warn_undefined(result["map"], "mean_average_precision")
     return result
 
 
@@ -299,7 +300,8 @@ def coco_evaluate(
     ``label + 1`` internally). Returns ``"map"`` (AP@0.5:0.95), ``"map_50"``, ``"map_75"``
     and ``"ap"`` ``(K, T)`` per class (rows in the order of ``"classes"``, sorted labels of
     ``targets``; NaN where a class has no true box), computed from COCOeval's precision array
-    as its ``summarize`` does. Needs ``pycocotools``.
+    as its ``summarize`` does. Needs ``pycocotools``. Targets without any true box give NaN
+    mAPs, with a ``RuntimeWarning``.
     """
     import contextlib
     import io
@@ -310,6 +312,12 @@ def coco_evaluate(
     preds, trues = _check_inputs(predictions, targets)
     max_det = _check_max_det(max_detections)
     classes = np.unique(np.concatenate([tl for _, tl, _ in trues])).astype(np.int64)
+    if classes.size == 0:
+        warnings.warn("coco_evaluate: targets hold no true box, so mAP is undefined (NaN)",
+                      RuntimeWarning, stacklevel=2)
+        nan = float("nan")
+        return {"map": nan, "map_50": nan, "map_75": nan, "ap": np.zeros((0, 10)),
+                "classes": classes}
     images, truths, detections = [], [], []
     for i, ((pb, pl, ps), (tb, tl, _)) in enumerate(zip(preds, trues, strict=True)):
         images.append({"id": i + 1})
@@ -448,26 +456,25 @@ def bootstrap_map(
     preds, trues = _check_inputs(predictions, targets)
     thresholds = _check_thresholds(iou_thresholds)
     max_det = _check_max_det(max_detections)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    if method not in BOOTSTRAP_METHODS:
-        raise ValueError(f"method must be one of {BOOTSTRAP_METHODS}, got {method!r}")
-    if classes is None:
-        classes = np.unique(np.concatenate([tl for _, tl, _ in trues]))
-    classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+    n = _checks.integer("n", n, low=1)
+    alpha = _checks.probability("alpha", alpha, open_ends=True)
+    seed = _checks.integer("seed", seed, low=0)
+    _checks.choice("method", method, BOOTSTRAP_METHODS)
+    classes = _check_classes(classes, trues)
     if classes.size == 0:
-        raise ValueError("classes must name at least one class")
+        raise _checks.ArgumentError("targets hold no true box; mAP and its interval are "
+                                    "undefined")
     tables = [_tables(preds, trues, classes, thresholds, max_det)]
     if baseline_targets is not None and baseline is None:
-        raise ValueError("baseline_targets needs baseline (the predictions to score on them)")
+        raise _checks.ArgumentError("baseline_targets needs baseline (the predictions to score "
+                                    "on them)")
     if baseline is not None:
-        other, other_trues = _check_inputs(baseline, targets if baseline_targets is None
-                                           else baseline_targets)
+        other, other_trues = _check_inputs(
+            baseline, targets if baseline_targets is None else baseline_targets,
+            ("baseline", "targets" if baseline_targets is None else "baseline_targets"))
         if len(other_trues) != len(trues):
-            raise ValueError(f"baseline_targets must list the same images as targets, got "
-                             f"{len(other_trues)} and {len(trues)}")
+            raise _checks.ArgumentError(f"baseline_targets must list the same images as targets, "
+                                        f"got {len(other_trues)} and {len(trues)}")
         tables.append(_tables(other, other_trues, classes, thresholds, max_det))
 
     def statistic(weights: np.ndarray) -> np.ndarray:
@@ -477,7 +484,7 @@ def bootstrap_map(
     n_images = len(trues)
     estimate = float(statistic(np.ones((1, n_images)))[0])
     if np.isnan(estimate):
-        raise ValueError(f"targets hold no true box of classes {classes.tolist()}")
+        raise _checks.ArgumentError(f"targets hold no true box of classes {classes.tolist()}")
     draws = np.random.default_rng(seed).integers(0, n_images, size=(n, n_images))
     values = []
     for chunk in np.array_split(draws, max(1, n // 200)):
@@ -487,8 +494,8 @@ def bootstrap_map(
     values = np.concatenate(values)
     valid = values[~np.isnan(values)]
     if valid.size * 2 < n:
-        raise ValueError(f"{n - valid.size} of {n} resamples hold no true box of the classes; "
-                         "too few images")
+        raise _checks.ArgumentError(f"n: {n - valid.size} of {n} resamples hold no true box of "
+                                    "the classes; too few images")
     low, high = np.quantile(valid, [alpha / 2, 1 - alpha / 2])
     if method == "basic":
         floor = 0.0 if baseline is None else -1.0  # mAP lies in [0, 1], a difference in [-1, 1]

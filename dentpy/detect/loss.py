@@ -31,6 +31,7 @@ the few cells that hold a tooth.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +40,15 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from dentpy import _checks
 from dentpy.detect.anchors import _check_wh, _wh_iou
-from dentpy.detect.boxes import _aligned, _inter_union, _safe_ratio, check_boxes
+from dentpy.detect.boxes import (
+    _aligned,
+    _check_labels,
+    _inter_union,
+    _safe_ratio,
+    check_boxes,
+)
 from dentpy.detect.decode import _boxes, _check_stride, check_raw
 
 __all__ = ["Assignment", "DetectionLoss", "assign_targets", "detection_loss"]
@@ -70,27 +78,36 @@ class Assignment:
     num_dropped: int
 
 
-def _check_targets(targets: Any, batch: int, num_classes: int) -> list[tuple[Tensor, Tensor]]:
-    if not isinstance(targets, Sequence) or len(targets) != batch:
-        raise ValueError(f"targets must be a list of {batch} dicts (one per image) with 'boxes' "
-                         f"and 'labels', got {type(targets).__name__} {targets!r:.80}")
+def _check_targets(targets: Any, batch: int, num_classes: int,
+                   image_size: tuple[float, float] | None = None) -> list[tuple[Tensor, Tensor]]:
+    """Each target's boxes ``(n, 4)`` (positive width and height, centre inside the
+    ``image_size = (H, W)`` covered by the grid when given) and labels in ``[0, num_classes)``."""
+    if isinstance(targets, str | bytes) or not isinstance(targets, Sequence):
+        raise _checks.ArgumentTypeError(f"targets must be a list of {batch} dicts (one per "
+                                        f"image) with 'boxes' and 'labels', got "
+                                        f"{_checks.describe(targets)}")
+    if len(targets) != batch:
+        raise _checks.ArgumentError(f"targets must be a list of {batch} dicts (one per image), "
+                                    f"got {len(targets)}")
     out = []
     for k, target in enumerate(targets):
         if not isinstance(target, dict) or "boxes" not in target or "labels" not in target:
-            raise ValueError(f"targets[{k}] must be a dict with 'boxes' and 'labels'")
+            raise _checks.ArgumentTypeError(f"targets[{k}] must be a dict with 'boxes' and "
+                                            f"'labels', got {_checks.describe(target)}")
         boxes = check_boxes(target["boxes"], f"targets[{k}]['boxes']")
-        labels = torch.as_tensor(target["labels"])
-        if labels.numel() == 0:
-            labels = labels.long()
-        if labels.shape != (boxes.shape[0],) or labels.is_floating_point() \
-                or labels.dtype == torch.bool:
-            raise ValueError(f"targets[{k}]['labels'] must be integers of shape "
-                             f"({boxes.shape[0]},), got {labels.dtype} {tuple(labels.shape)}")
-        if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"targets[{k}]['labels'] must lie in [0, {num_classes}), got "
-                             f"[{int(labels.min())}, {int(labels.max())}]")
+        labels = _check_labels(target["labels"], boxes.shape[0], f"targets[{k}]['labels']",
+                               num_classes=num_classes)
         if ((boxes[:, 2:] - boxes[:, :2]) <= 0).any():
-            raise ValueError(f"targets[{k}]['boxes'] has a box of zero width or height")
+            raise _checks.ArgumentError(f"targets[{k}]['boxes'] has a box of zero width or "
+                                        "height")
+        if image_size is not None and boxes.numel():
+            centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+            high = torch.tensor([image_size[1], image_size[0]], dtype=centre.dtype,
+                                device=centre.device)
+            if (centre < 0).any() or (centre > high).any():
+                raise _checks.ArgumentError(
+                    f"targets[{k}]['boxes'] has a box whose centre lies outside the "
+                    f"{image_size[0]:g} x {image_size[1]:g} pixels the grid covers")
         out.append((boxes, labels.long()))
     return out
 
@@ -145,9 +162,32 @@ def _next_anchor(cell: Tensor, best: Tensor, fit: Tensor) -> tuple[Tensor, Tenso
 
 
 def _check_collisions(collisions: Any) -> str:
-    if collisions not in COLLISIONS:
-        raise ValueError(f"collisions must be one of {COLLISIONS}, got {collisions!r}")
-    return collisions
+    return _checks.choice("collisions", collisions, COLLISIONS)
+
+
+def _check_grid_size(grid_size: Any) -> tuple[int, int]:
+    if isinstance(grid_size, str | bytes) or not isinstance(grid_size, Sequence) \
+            or len(grid_size) != 2:
+        raise _checks.ArgumentTypeError(f"grid_size must be (H', W'), two integers >= 1, got "
+                                        f"{_checks.describe(grid_size)}")
+    return (_checks.integer("grid_size[0]", grid_size[0], low=1),
+            _checks.integer("grid_size[1]", grid_size[1], low=1))
+
+
+def _loss_options(box_loss: Any = "giou", obj_target: Any = "one", ignore_iou: Any = 0.5,
+                  box_weight: Any = 1.0, obj_weight: Any = 1.0, cls_weight: Any = 1.0,
+                  collisions: Any = "drop") -> dict[str, Any]:
+    """The options of :func:`detection_loss`, checked (unknown names raise a ``TypeError``)."""
+    return {
+        "box_loss": _checks.choice("box_loss", box_loss, BOX_LOSSES),
+        "obj_target": _checks.choice("obj_target", obj_target, OBJ_TARGETS),
+        "ignore_iou": None if ignore_iou is None
+        else _checks.probability("ignore_iou", ignore_iou),
+        "box_weight": _checks.number("box_weight", box_weight, low=0),
+        "obj_weight": _checks.number("obj_weight", obj_weight, low=0),
+        "cls_weight": _checks.number("cls_weight", cls_weight, low=0),
+        "collisions": _check_collisions(collisions),
+    }
 
 
 def assign_targets(targets: Sequence[dict[str, Any]], *, anchors: Any, stride: float,
@@ -159,15 +199,17 @@ def assign_targets(targets: Sequence[dict[str, Any]], *, anchors: Any, stride: f
     taken. See the module docstring."""
     anchors = _check_wh(anchors, "anchors")
     collisions = _check_collisions(collisions)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
-    if len(grid_size) != 2 or any(isinstance(g, bool) or not isinstance(g, int) or g < 1
-                                  for g in grid_size):
-        raise ValueError(f"grid_size must be two ints >= 1 (H', W'), got {grid_size!r}")
-    if not isinstance(targets, Sequence) or len(targets) == 0:
-        raise ValueError(f"targets must be a non-empty list of dicts, got {targets!r:.80}")
-    return _assign(_check_targets(targets, len(targets), num_classes), anchors,
-                   _check_stride(stride), tuple(grid_size), collisions)
+    num_classes = _checks.integer("num_classes", num_classes, low=1)
+    grid_size = _check_grid_size(grid_size)
+    stride = _check_stride(stride)
+    if isinstance(targets, str | bytes) or not isinstance(targets, Sequence):
+        raise _checks.ArgumentTypeError(f"targets must be a non-empty list of dicts, got "
+                                        f"{_checks.describe(targets)}")
+    if len(targets) == 0:
+        raise _checks.ArgumentError("targets must be a non-empty list of dicts, got []")
+    image_size = (grid_size[0] * stride, grid_size[1] * stride)
+    return _assign(_check_targets(targets, len(targets), num_classes, image_size), anchors,
+                   stride, grid_size, collisions)
 
 
 def detection_loss(
@@ -189,19 +231,23 @@ def detection_loss(
 
     Returns the total (a scalar tensor) and its parts ``{"box", "obj", "cls"}`` (detached,
     unweighted). See the module docstring for the definition; ``collisions`` is passed to the
-    assignment (:func:`assign_targets`).
+    assignment (:func:`assign_targets`). A box whose centre lies outside the image the grid
+    covers raises. NaN or infinity in ``raw`` (a diverged network) gives a non-finite loss,
+    which ``dentpy.train.fit`` reports.
     """
     raw, anchors = check_raw(raw, anchors)
     stride = _check_stride(stride)
-    collisions = _check_collisions(collisions)
-    if box_loss not in BOX_LOSSES:
-        raise ValueError(f"box_loss must be one of {BOX_LOSSES}, got {box_loss!r}")
-    if obj_target not in OBJ_TARGETS:
-        raise ValueError(f"obj_target must be one of {OBJ_TARGETS}, got {obj_target!r}")
-    if ignore_iou is not None and not 0.0 <= ignore_iou <= 1.0:
-        raise ValueError(f"ignore_iou must be in [0, 1] or None, got {ignore_iou!r}")
+    options = _loss_options(box_loss, obj_target, ignore_iou, box_weight, obj_weight,
+                            cls_weight, collisions)
+    box_loss, obj_target, ignore_iou = (options[k] for k in ("box_loss", "obj_target",
+                                                              "ignore_iou"))
+    box_weight, obj_weight, cls_weight = (options[k] for k in ("box_weight", "obj_weight",
+                                                                "cls_weight"))
+    collisions = options["collisions"]
     num_classes = raw.shape[-1] - 5
-    checked = _check_targets(targets, raw.shape[0], num_classes)
+    grid = tuple(raw.shape[2:4])
+    checked = _check_targets(targets, raw.shape[0], num_classes,
+                             (grid[0] * stride, grid[1] * stride))
     a = _assign(checked, anchors, stride, tuple(raw.shape[2:4]), collisions)
     num_pos = max(a.image.numel(), 1)
     pred = raw[a.image, a.anchor, a.row, a.col]  # (P, 5 + C)
@@ -239,6 +285,18 @@ class DetectionLoss:
     The last call's parts are in ``last_parts`` (floats)."""
 
     def __init__(self, model: nn.Module, **options: Any) -> None:
+        if not isinstance(model, nn.Module) or not hasattr(model, "anchors") \
+                or not hasattr(model, "stride"):
+            raise _checks.ArgumentTypeError(f"model must be a YOLODetector (a module with "
+                                            f"anchors and stride), got {_checks.describe(model)}")
+        try:
+            _loss_options(**options)
+        except TypeError as err:
+            if isinstance(err, _checks.ArgumentTypeError):
+                raise
+            known = tuple(inspect.signature(_loss_options).parameters)
+            raise _checks.ArgumentTypeError(f"options must be among {known}, got "
+                                            f"{tuple(options)}") from err
         self.model, self.options = model, options
         self.last_parts: dict[str, float] = {}
 

@@ -19,6 +19,8 @@ decodes it into boxes. Image sides must be multiples of ``stride``.
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -26,12 +28,15 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from dentpy import _checks
 from dentpy.detect.anchors import _check_wh
 from dentpy.detect.decode import decode
 
 __all__ = ["BACKBONES", "YOLODetector"]
 
 BACKBONES = ("tiny", "resnet18")
+_DECODE_OPTIONS = ("score_threshold", "iou_threshold", "max_detections", "class_agnostic",
+                   "image_size")
 
 
 def _conv(cin: int, cout: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
@@ -46,6 +51,50 @@ def _stage(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(_conv(cin, cout, stride=2), _conv(cout, cout))
 
 
+def _backbone_weights(arch: str, value: Any, name: str, *, stacklevel: int = 3) -> Any:
+    """The torchvision weights enum member that ``value`` names for architecture ``arch``
+    (``None`` for ``None``), its state dict fetched now (from torchvision's cache or the
+    network).
+
+    A name that is not one of the architecture's weights (``"DEFAULT"``, ``"IMAGENET1K_V1"``,
+    ...), another architecture's enum member, ``True`` or any other value raises an
+    :class:`~dentpy._checks.ArgumentError` naming ``name`` and the known names: weights are
+    never fetched or dropped on a guess. Only when fetching a known name fails for want of a
+    network or a cache (an ``OSError``) does it warn (``RuntimeWarning``) and return ``None``
+    (random weights).
+    """
+    from torchvision.models import get_model_weights
+    from torchvision.models._api import WeightsEnum
+
+    if value is None:
+        return None
+    enum = get_model_weights(arch)
+    known = tuple(enum.__members__)
+    if isinstance(value, WeightsEnum):
+        if value not in tuple(enum.__members__.values()):
+            raise _checks.ArgumentError(
+                f"{name} must be None or one of {known} ({enum.__name__}) for {arch}, got "
+                f"{type(value).__name__}.{value.name}, the weights of another architecture")
+        weights = value
+    elif isinstance(value, str):
+        key = value.removeprefix(f"{enum.__name__}.")
+        if key not in enum.__members__:
+            raise _checks.ArgumentError(f"{name} must be None or one of {known} for {arch}, "
+                                        f"got {value!r}")
+        weights = enum.__members__[key]
+    else:
+        raise _checks.ArgumentTypeError(
+            f"{name} must be None or one of {known} for {arch} (a string), got "
+            f"{_checks.describe(value)}; for ImageNet weights write {name}='DEFAULT'")
+    try:
+        weights.get_state_dict(progress=False)  # fetch now (or read the cache), or fail here
+    except OSError as error:  # offline, no cache: train from scratch, and say so
+        warnings.warn(f"{name}={value!r} could not be fetched ({type(error).__name__}: "
+                      f"{error}); using random weights", RuntimeWarning, stacklevel=stacklevel)
+        return None
+    return weights
+
+
 def _resnet18(in_channels: int, weights: Any) -> tuple[nn.Module, nn.Module, int, int]:
     from torchvision.models import resnet18
 
@@ -57,14 +106,41 @@ def _resnet18(in_channels: int, weights: Any) -> tuple[nn.Module, nn.Module, int
     return trunk, net.layer4, 256, 512
 
 
+def _check_channels(channels: Any, at_least: int) -> tuple[int, ...]:
+    """Stage widths: a sequence of at least ``at_least`` integers >= 1."""
+    if isinstance(channels, str | bytes) or not isinstance(channels, Sequence) \
+            or len(channels) < at_least:
+        raise _checks.ArgumentTypeError(f"channels must be a tuple of at least {at_least} "
+                                        f"integers >= 1, got {_checks.describe(channels)}")
+    return tuple(_checks.integer(f"channels[{k}]", c, low=1) for k, c in enumerate(channels))
+
+
+def _check_images(images: Any, in_channels: int, *, finite: bool = False) -> Tensor:
+    """A floating batch ``(B, in_channels, H, W)``, finite when ``finite`` is set."""
+    if not isinstance(images, Tensor):
+        raise _checks.ArgumentTypeError(f"images must be a tensor (B, {in_channels}, H, W), "
+                                        f"got {_checks.describe(images)}")
+    if images.ndim != 4 or images.shape[1] != in_channels:
+        raise _checks.ArgumentError(f"images must be a tensor (B, {in_channels}, H, W), got "
+                                    f"shape {tuple(images.shape)}")
+    if not images.is_floating_point():
+        raise _checks.ArgumentTypeError(f"images must be a floating tensor (convert with "
+                                        f".float()), got dtype {images.dtype}")
+    if finite and not torch.isfinite(images).all():
+        raise _checks.ArgumentError("images contains NaN or infinite values")
+    return images
+
+
 class YOLODetector(nn.Module):
     """One-stage detector predicting ``len(anchors)`` boxes per grid cell.
 
     Parameters: ``num_classes`` (``C >= 1``); ``anchors`` ``(A, 2)`` box shapes (width, height
     in input pixels), e.g. from :func:`~dentpy.detect.anchors.kmeans_anchors`; keyword-only
     ``in_channels`` (1 for radiographs), ``backbone`` (``"tiny"`` or ``"resnet18"``),
-    ``channels`` (the tiny backbone's stage widths), ``neck``, ``weights`` (torchvision weights
-    for ResNet-18, ``None`` = random), ``prior`` (initial objectness probability: starting near
+    ``channels`` (the tiny backbone's stage widths), ``neck``, ``weights`` (ResNet-18 only:
+    ``None`` = random, or a torchvision weights name such as ``"DEFAULT"``; any other value
+    raises, and a known name that cannot be fetched offline warns and falls back to random
+    weights), ``prior`` (initial objectness probability: starting near
     0.01 keeps the many empty cells from swamping the first steps, as in RetinaNet).
     """
 
@@ -81,25 +157,25 @@ class YOLODetector(nn.Module):
         prior: float = 0.01,
     ) -> None:
         super().__init__()
-        for name, value in (("num_classes", num_classes), ("in_channels", in_channels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        num_classes = _checks.integer("num_classes", num_classes, low=1)
+        in_channels = _checks.integer("in_channels", in_channels, low=1)
         anchors = _check_wh(anchors, "anchors").float()
-        if backbone not in BACKBONES:
-            raise ValueError(f"backbone must be one of {BACKBONES}, got {backbone!r}")
-        if not 0.0 < prior < 1.0:
-            raise ValueError(f"prior must be in (0, 1), got {prior!r}")
+        _checks.choice("backbone", backbone, BACKBONES)
+        prior = _checks.probability("prior", prior, open_ends=True)
+        neck = _checks.flag("neck", neck)
         if backbone == "tiny":
-            if not channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1
-                                   for c in channels):
-                raise ValueError(f"channels must be a non-empty tuple of ints >= 1, got "
-                                 f"{channels!r}")
+            if weights is not None:
+                raise _checks.ArgumentError(f"weights must be None with backbone='tiny' (it has "
+                                            f"no pretrained weights), got "
+                                            f"{_checks.describe(weights)}")
+            channels = _check_channels(channels, 1)
             stages = (_stage(a, b) for a, b in pairwise(channels))
             self.trunk = nn.Sequential(_conv(in_channels, channels[0], stride=2), *stages)
             width = deep_width = channels[-1]
             deep = _stage(width, width) if neck else None
             self.stride = 2 ** len(channels)
         else:
+            weights = _backbone_weights("resnet18", weights, "weights")
             self.trunk, deep, width, deep_width = _resnet18(in_channels, weights)
             self.stride = 16
         self.num_classes, self.in_channels = num_classes, in_channels
@@ -117,13 +193,10 @@ class YOLODetector(nn.Module):
 
     def forward(self, images: Tensor) -> Tensor:
         """``(B, in_channels, H, W)`` -> raw output ``(B, A, H / stride, W / stride, 5 + C)``."""
-        if not isinstance(images, Tensor) or images.ndim != 4 \
-                or images.shape[1] != self.in_channels:
-            raise ValueError(f"images must be a tensor (B, {self.in_channels}, H, W), got "
-                             f"{tuple(getattr(images, 'shape', ()))}")
+        _check_images(images, self.in_channels)
         h, w = images.shape[-2:]
         if h % self.stride or w % self.stride:
-            raise ValueError(f"images: height and width must be multiples of the stride "
+            raise _checks.ArgumentError(f"images: height and width must be multiples of the stride "
                              f"{self.stride}, got {h} x {w}")
         features = self.trunk(images)
         if self.deep is not None:
@@ -139,7 +212,13 @@ class YOLODetector(nn.Module):
     def predict(self, images: Tensor, **options: Any) -> list[dict[str, Tensor]]:
         """Detections for a batch, in eval mode: :func:`~dentpy.detect.decode.decode` of the
         output, with ``options`` (``score_threshold``, ``iou_threshold``, ...) passed on and
-        boxes clipped to the image. Restores the previous train/eval mode."""
+        boxes clipped to the image. Restores the previous train/eval mode. NaN or infinity in
+        ``images`` raises."""
+        _check_images(images, self.in_channels, finite=True)
+        unknown = set(options) - set(_DECODE_OPTIONS)
+        if unknown:
+            raise _checks.ArgumentTypeError(f"options must be among {_DECODE_OPTIONS}, got "
+                                            f"{sorted(unknown)}")
         was_training = self.training
         self.eval()
         try:

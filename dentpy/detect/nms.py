@@ -19,28 +19,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dentpy.detect.boxes import check_boxes
+from dentpy import _checks
+from dentpy.detect.boxes import _check_labels, _check_scores, check_boxes
 
 __all__ = ["batched_nms", "nms"]
 
+
 def _check_threshold(iou_threshold: Any) -> float:
-    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, (int, float)):
-        raise ValueError(f"iou_threshold must be a number in [0, 1], got {iou_threshold!r}")
-    if not 0.0 <= iou_threshold <= 1.0:  # also rejects NaN
-        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
-    return float(iou_threshold)
-
-
-def _check_scores(scores: Any, n: int, name: str = "scores") -> Tensor:
-    scores = torch.as_tensor(scores)
-    if scores.ndim != 1 or scores.shape[0] != n:
-        raise ValueError(f"{name} must have shape ({n},) to match boxes, got "
-                         f"{tuple(scores.shape)}")
-    if scores.dtype == torch.bool or scores.is_complex():
-        raise ValueError(f"{name} must hold real numbers, got dtype {scores.dtype}")
-    if scores.is_floating_point() and torch.isnan(scores).any():
-        raise ValueError(f"{name} contains NaN")
-    return scores
+    return _checks.probability("iou_threshold", iou_threshold)
 
 
 def _greedy(boxes: Tensor, scores: Tensor, labels: Tensor | None, threshold: float) -> Tensor:
@@ -73,7 +59,7 @@ def nms(boxes: Any, scores: Any, *, iou_threshold: float) -> Tensor:
 
     Returns the indices (int64) of the kept boxes, by decreasing score; a box is dropped when
     its IoU with a kept, higher-scoring box is ``> iou_threshold``. Equals
-    ``torchvision.ops.nms``.
+    ``torchvision.ops.nms``. NaN or infinite scores raise.
     """
     threshold = _check_threshold(iou_threshold)
     boxes = check_boxes(boxes)
@@ -90,10 +76,5 @@ def batched_nms(boxes: Any, scores: Any, labels: Any, *, iou_threshold: float) -
     threshold = _check_threshold(iou_threshold)
     boxes = check_boxes(boxes)
     scores = _check_scores(scores, boxes.shape[0])
-    labels = torch.as_tensor(labels, device=boxes.device)
-    if labels.ndim != 1 or labels.shape[0] != boxes.shape[0]:
-        raise ValueError(f"labels must have shape ({boxes.shape[0]},) to match boxes, got "
-                         f"{tuple(labels.shape)}")
-    if labels.is_floating_point() or labels.is_complex():
-        raise ValueError(f"labels must hold integer class ids, got dtype {labels.dtype}")
+    labels = _check_labels(labels, boxes.shape[0]).to(boxes.device)
     return _greedy(boxes, scores, labels, threshold)

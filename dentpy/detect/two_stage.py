@@ -17,23 +17,51 @@ strides 4, 8, ... with a feature pyramid on them: the same features as our one-s
 a comparison isolates the heads), ``"resnet18"`` (ResNet-18 with a feature pyramid on strides
 4, 8, 16 and 32, as torchvision's ``resnet_fpn_backbone``; trainable batch norm when trained
 from scratch) and ``"resnet50"``. ``weights_backbone`` (e.g. ``"DEFAULT"``) loads ImageNet
-weights, which needs the internet or torchvision's cache; if loading fails the network is
-built with random weights and a warning, never an exception. The first convolution is adapted to
+weights, which needs the internet or torchvision's cache; if fetching a known name fails for
+want of a network, the network is built with random weights and a ``RuntimeWarning``. A name
+that is not one of the ResNet's weights names, ``True``, or any weights with
+``backbone="tiny"`` raise a ``ValueError``. The first convolution is adapted to
 ``in_channels`` (:func:`dentpy.models.classifiers.adapt_first_conv`).
 """
 
 from __future__ import annotations
 
-import warnings
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from dentpy import _checks
+from dentpy.detect.boxes import _check_labels, check_boxes
+from dentpy.detect.model import _backbone_weights, _check_channels, _check_images
+
 __all__ = ["TWO_STAGE_BACKBONES", "TwoStageDetector", "TwoStageLoss", "two_stage_collate"]
 
 TWO_STAGE_BACKBONES = ("tiny", "resnet18", "resnet50")
+
+
+def _faster_rcnn_options() -> frozenset[str]:
+    from torchvision.models.detection import FasterRCNN
+    from torchvision.models.detection.transform import GeneralizedRCNNTransform
+
+    set_here = {"backbone", "num_classes", "min_size", "max_size", "image_mean", "image_std",
+                "rpn_anchor_generator", "box_roi_pool", "box_head", "box_predictor", "kwargs"}
+    names = set(inspect.signature(FasterRCNN).parameters) | set(
+        inspect.signature(GeneralizedRCNNTransform).parameters)
+    return frozenset(names - set_here)
+
+
+_FASTER_RCNN_OPTIONS = _faster_rcnn_options()
+
+
+def _sizes(name: str, value: Any, *, low: int) -> tuple[int, ...]:
+    """A sequence of integers >= ``low`` (pixels)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise _checks.ArgumentTypeError(f"{name} must be a sequence of integers >= {low}, got "
+                                        f"{_checks.describe(value)}")
+    return tuple(_checks.integer(f"{name}[{k}]", v, low=low) for k, v in enumerate(value))
 
 
 def _tiny(in_channels: int, channels: tuple[int, ...], fpn_channels: int) -> nn.Module:
@@ -43,10 +71,6 @@ def _tiny(in_channels: int, channels: tuple[int, ...], fpn_channels: int) -> nn.
 
     from dentpy.detect.model import _conv, _stage
 
-    if len(channels) < 2 or any(isinstance(c, bool) or not isinstance(c, int) or c < 1
-                                for c in channels):
-        raise ValueError(f"channels must be a tuple of at least two ints >= 1, got "
-                         f"{channels!r}")
     trunk = nn.Sequential(_conv(in_channels, channels[0], stride=2),
                           *(_stage(a, b) for a, b in zip(channels[:-1], channels[1:],
                                                          strict=True)))
@@ -56,22 +80,12 @@ def _tiny(in_channels: int, channels: tuple[int, ...], fpn_channels: int) -> nn.
 
 def _backbone(name: str, in_channels: int, weights_backbone: Any, fpn_channels: int
               ) -> nn.Module:
-    from torchvision.models import get_model, get_model_weights
+    from torchvision.models import get_model
     from torchvision.ops import FrozenBatchNorm2d
 
     from dentpy.models.classifiers import adapt_first_conv
 
-    weights = None
-    if weights_backbone is not None:
-        try:
-            weights = get_model_weights(name)[weights_backbone] \
-                if isinstance(weights_backbone, str) else weights_backbone
-            weights.get_state_dict(progress=False)  # download now, or fail here
-        except Exception as error:  # offline, no cache, bad name: train from scratch
-            warnings.warn(f"weights_backbone={weights_backbone!r} could not be loaded "
-                          f"({type(error).__name__}: {error}); using random weights",
-                          RuntimeWarning, stacklevel=3)
-            weights = None
+    weights = _backbone_weights(name, weights_backbone, "weights_backbone", stacklevel=5)
     pretrained = weights is not None
     resnet = get_model(name, weights=weights,
                        norm_layer=FrozenBatchNorm2d if pretrained else nn.BatchNorm2d)
@@ -135,31 +149,52 @@ class TwoStageDetector(nn.Module):
         from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
         from torchvision.ops import MultiScaleRoIAlign
 
-        for name, value in (("num_classes", num_classes), ("in_channels", in_channels),
-                            ("representation", representation), ("fpn_channels", fpn_channels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-        if backbone not in TWO_STAGE_BACKBONES:
-            raise ValueError(f"backbone must be one of {TWO_STAGE_BACKBONES}, got {backbone!r}")
-        if len(image_size) != 2 or min(image_size) < 32:
-            raise ValueError(f"image_size must be (H, W) with sides >= 32, got {image_size!r}")
+        num_classes = _checks.integer("num_classes", num_classes, low=1)
+        in_channels = _checks.integer("in_channels", in_channels, low=1)
+        representation = _checks.integer("representation", representation, low=1)
+        fpn_channels = _checks.integer("fpn_channels", fpn_channels, low=1)
+        _checks.choice("backbone", backbone, TWO_STAGE_BACKBONES)
+        image_size = _sizes("image_size", image_size, low=32)
+        if len(image_size) != 2:
+            raise _checks.ArgumentError(f"image_size must be (H, W) with sides >= 32, got "
+                                        f"{_checks.describe(image_size)}")
+        if backbone == "tiny":
+            channels = _check_channels(channels, 2)
+            if weights_backbone is not None:
+                raise _checks.ArgumentError(
+                    f"weights_backbone must be None with backbone='tiny' (it has no "
+                    f"pretrained weights), got {_checks.describe(weights_backbone)}")
         levels = len(channels) if backbone == "tiny" else 5  # pyramid levels, pool included
         if anchor_sizes is None:
             anchor_sizes = tuple((8 * 2 ** k,) for k in range(levels))
-        sizes = tuple(tuple(int(s) for s in level) for level in anchor_sizes)
-        if len(sizes) != levels or len({len(level) for level in sizes}) != 1 \
-                or min(min(level) for level in sizes) < 1:
-            raise ValueError(f"anchor_sizes must be {levels} tuples (one per pyramid level) of "
-                             f"equally many sizes >= 1, got {anchor_sizes!r}")
-        if not aspect_ratios or min(aspect_ratios) <= 0:
-            raise ValueError(f"aspect_ratios must be positive numbers, got {aspect_ratios!r}")
+        if isinstance(anchor_sizes, str | bytes) or not isinstance(anchor_sizes, Sequence):
+            raise _checks.ArgumentTypeError(f"anchor_sizes must be {levels} tuples of sizes, one "
+                                            f"per pyramid level, got "
+                                            f"{_checks.describe(anchor_sizes)}")
+        sizes = tuple(_sizes(f"anchor_sizes[{k}]", level, low=1)
+                      for k, level in enumerate(anchor_sizes))
+        if len(sizes) != levels or len({len(level) for level in sizes}) != 1:
+            raise _checks.ArgumentError(f"anchor_sizes must be {levels} tuples (one per pyramid "
+                                        f"level) of equally many sizes >= 1, got "
+                                        f"{anchor_sizes!r}")
+        ratios = _checks.array("aspect_ratios", aspect_ratios, ndim=1, kind="number")
+        if (ratios <= 0).any():
+            raise _checks.ArgumentError(f"aspect_ratios must be positive numbers, got "
+                                        f"{ratios.tolist()!r}")
+        mean = _checks.number("mean", mean)
+        std = _checks.number("std", std, low=0, low_open=True)
+        unknown = set(options) - _FASTER_RCNN_OPTIONS
+        if unknown:
+            raise _checks.ArgumentTypeError(
+                f"options must be keyword arguments of torchvision's FasterRCNN "
+                f"({sorted(_FASTER_RCNN_OPTIONS)}), got {sorted(unknown)}")
         self.num_classes, self.in_channels = num_classes, in_channels
         self.image_size = (int(image_size[0]), int(image_size[1]))
         if backbone == "tiny":
             trunk = _tiny(in_channels, tuple(channels), fpn_channels)
         else:
             trunk = _backbone(backbone, in_channels, weights_backbone, fpn_channels)
-        anchors = AnchorGenerator(sizes, (tuple(float(a) for a in aspect_ratios),) * len(sizes))
+        anchors = AnchorGenerator(sizes, (tuple(float(a) for a in ratios),) * len(sizes))
         options.setdefault("box_batch_size_per_image", 256)
         options.setdefault("rpn_post_nms_top_n_train", 1000)
         options.setdefault("rpn_post_nms_top_n_test", 300)
@@ -172,11 +207,29 @@ class TwoStageDetector(nn.Module):
             image_mean=[mean] * in_channels, image_std=[std] * in_channels, **options)
 
     def _images(self, images: Any) -> list[Tensor]:
-        if not isinstance(images, Tensor) or images.ndim != 4 \
-                or images.shape[1] != self.in_channels:
-            raise ValueError(f"images must be a tensor (B, {self.in_channels}, H, W), got "
-                             f"{tuple(getattr(images, 'shape', ()))}")
-        return list(images)
+        return list(_check_images(images, self.in_channels, finite=True))
+
+    def _targets(self, targets: Any, batch: int) -> list[dict[str, Tensor]]:
+        """Targets with labels shifted to torchvision's 1..C (0 is its background)."""
+        if isinstance(targets, str | bytes) or not isinstance(targets, Sequence):
+            raise _checks.ArgumentTypeError(f"targets must be a list of {batch} dicts, got "
+                                            f"{_checks.describe(targets)}")
+        if len(targets) != batch:
+            raise _checks.ArgumentError(f"targets must be a list of {batch} dicts (one per "
+                                        f"image), got {len(targets)}")
+        out = []
+        for k, target in enumerate(targets):
+            if not isinstance(target, dict) or "boxes" not in target or "labels" not in target:
+                raise _checks.ArgumentTypeError(f"targets[{k}] must be a dict with 'boxes' and "
+                                                f"'labels', got {_checks.describe(target)}")
+            boxes = check_boxes(target["boxes"], f"targets[{k}]['boxes']")
+            if ((boxes[:, 2:] - boxes[:, :2]) <= 0).any():
+                raise _checks.ArgumentError(f"targets[{k}]['boxes'] has a box of zero width or "
+                                            "height")
+            labels = _check_labels(target["labels"], boxes.shape[0], f"targets[{k}]['labels']",
+                                   num_classes=self.num_classes)
+            out.append({"boxes": boxes.float(), "labels": labels.long() + 1})
+        return out
 
     def forward(self, inputs: Any) -> dict[str, Tensor]:
         """``(images, targets)`` -> the dict of the four losses (RPN objectness and box, head
@@ -184,14 +237,11 @@ class TwoStageDetector(nn.Module):
         image. In eval mode the losses are computed with batch norm frozen and no gradient
         bookkeeping changes (for a validation loss); use :meth:`predict` for detections."""
         if not isinstance(inputs, (tuple, list)) or len(inputs) != 2:
-            raise ValueError("inputs must be a pair (images, targets); use predict(images) for "
-                             "detections")
+            raise _checks.ArgumentTypeError("inputs must be a pair (images, targets); use "
+                                            "predict(images) for detections")
         images, targets = inputs
         batch = self._images(images)
-        if not isinstance(targets, Sequence) or len(targets) != len(batch):
-            raise ValueError(f"targets must be a list of {len(batch)} dicts")
-        shifted = [{"boxes": t["boxes"].float(), "labels": t["labels"].long() + 1}
-                   for t in targets]
+        shifted = self._targets(targets, len(batch))
         if self.training:
             return self.net(batch, shifted)
         norms = [m for m in self.net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -209,16 +259,17 @@ class TwoStageDetector(nn.Module):
         """Detections per image ``{"boxes" (K, 4) xyxy, "scores" (K,), "labels" (K,) in
         [0, C)}``, by decreasing score, in eval mode (the previous mode is restored). NMS is
         per class with ``iou_threshold``."""
-        if not 0.0 <= score_threshold <= 1.0 or not 0.0 <= iou_threshold <= 1.0:
-            raise ValueError(f"score_threshold and iou_threshold must be in [0, 1], got "
-                             f"{score_threshold!r}, {iou_threshold!r}")
+        score_threshold = _checks.probability("score_threshold", score_threshold)
+        iou_threshold = _checks.probability("iou_threshold", iou_threshold)
+        max_detections = _checks.integer("max_detections", max_detections, low=1)
+        images = self._images(images)
         heads = self.net.roi_heads
         saved = (heads.score_thresh, heads.nms_thresh, heads.detections_per_img, self.training)
         heads.score_thresh, heads.nms_thresh = score_threshold, iou_threshold
         heads.detections_per_img = max_detections
         self.eval()
         try:
-            out = self.net(self._images(images))
+            out = self.net(images)
         finally:
             heads.score_thresh, heads.nms_thresh, heads.detections_per_img = saved[:3]
             self.train(saved[3])
@@ -232,6 +283,19 @@ def two_stage_collate(batch: Sequence[dict]) -> tuple[tuple[Tensor, list[dict]],
     :func:`dentpy.data.datasets.detection_collate` (the model needs them as input)."""
     from dentpy.data.datasets import detection_collate
 
+    if isinstance(batch, str | bytes) or not isinstance(batch, Sequence) or len(batch) == 0:
+        raise _checks.ArgumentTypeError(f"batch must be a non-empty list of items, got "
+                                        f"{_checks.describe(batch)}")
+    for k, item in enumerate(batch):
+        if not isinstance(item, dict) or any(key not in item for key in
+                                             ("image", "boxes", "labels")):
+            raise _checks.ArgumentTypeError(f"batch[{k}] must be a dict with 'image', 'boxes' "
+                                            f"and 'labels', got {_checks.describe(item)}")
+        if not isinstance(item["image"], Tensor):
+            raise _checks.ArgumentTypeError(f"batch[{k}]['image'] must be a tensor, got "
+                                            f"{_checks.describe(item['image'])}")
+        boxes = check_boxes(item["boxes"], f"batch[{k}]['boxes']")
+        _check_labels(item["labels"], boxes.shape[0], f"batch[{k}]['labels']")
     images, targets = detection_collate(batch)
     return (images, targets), targets
 
@@ -244,7 +308,10 @@ class TwoStageLoss:
         self.last_parts: dict[str, float] = {}
 
     def __call__(self, outputs: dict[str, Tensor], targets: Any = None) -> Tensor:
-        if not isinstance(outputs, dict) or not outputs:
-            raise ValueError("outputs must be the non-empty loss dict of a TwoStageDetector")
+        if not isinstance(outputs, dict) or not outputs or not all(
+                isinstance(v, Tensor) and v.numel() == 1 for v in outputs.values()):
+            raise _checks.ArgumentTypeError(f"outputs must be the non-empty loss dict of a "
+                                            f"TwoStageDetector (scalar tensors), got "
+                                            f"{_checks.describe(outputs)}")
         self.last_parts = {name: float(value.detach()) for name, value in outputs.items()}
         return sum(outputs.values())
