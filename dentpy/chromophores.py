@@ -16,11 +16,12 @@ chromophores **oxy-haemoglobin, deoxy-haemoglobin, melanin**, as in Zokay and Sa
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
+from dentpy import _checks
 
 __all__ = [
     "BANDS",
@@ -54,58 +55,58 @@ M_EMP = np.array([[15.37, 7.55, 76.00],
 # ----------------------------------------------------------------------------- argument checks
 def _array(name: str, value: object, ndim: tuple[int, ...], *, nonnegative: bool = False,
            ) -> np.ndarray:
-    if isinstance(value, (str, bytes)) or value is None:
-        raise ValueError(f"{name} must be an array, got {type(value).__name__}")
-    try:
-        array = np.asarray(value)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"{name} must be an array: {error}") from None
-    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer)
-                                   or np.issubdtype(array.dtype, np.floating)):
-        raise ValueError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    if array.ndim not in ndim:
-        raise ValueError(f"{name} must have {' or '.join(map(str, ndim))} dimensions, "
-                         f"got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    """``value`` as a finite, non-empty float64 array of real numbers (bool excluded)."""
+    array = _checks.array(name, value, ndim=ndim, kind=None, finite=False)
+    if array.dtype.kind not in "iuf":
+        raise _checks.ArgumentTypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
     array = array.astype(np.float64, copy=False)
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
+        raise _checks.ArgumentError(f"{name} must be finite (no NaN or inf)")
     if nonnegative and array.min() < 0:
-        raise ValueError(f"{name} must be non-negative, got a minimum of {array.min():.3g}")
+        raise _checks.ArgumentError(
+            f"{name} must be non-negative, got a minimum of {array.min():.3g}")
     return array
 
 
 def _mixtures(name: str, value: object, *, batch: bool = False) -> np.ndarray:
     X = _array(name, value, (2, 3) if batch else (2,), nonnegative=True)
     if X.shape[-2] != 3:
-        raise ValueError(f"{name} must have 3 rows (blue, green, red), got shape {X.shape}")
+        raise _checks.ArgumentError(
+            f"{name} must have 3 rows (blue, green, red), got shape {X.shape}")
     return X
 
 
 def _positive_int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return _checks.integer(name, value, low=minimum)
 
 
 def _positive_float(name: str, value: object, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    return float(value)
+    return _checks.number(name, value, low=0.0, low_open=not allow_zero)
+
+
+def _shape(shape: object) -> tuple[int, int]:
+    """An image shape ``(H, W)`` of two positive ints."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise _checks.ArgumentTypeError(
+            f"shape must be (H, W) with positive ints, got {_checks.describe(shape)}")
+    try:
+        return (_checks.integer("shape H", shape[0], low=1),
+                _checks.integer("shape W", shape[1], low=1))
+    except _checks.ArgumentError as err:
+        raise type(err)(f"shape must be (H, W) with positive ints, got {shape!r}: {err}") from None
 
 
 def _mask(name: str, value: object, n: int) -> np.ndarray:
-    mask = np.asarray(value)
+    mask = _checks.array(name, value, ndim=(1, 2), kind=None, nonempty=False)
     if mask.dtype != bool:
-        raise ValueError(f"{name} must be a boolean mask, got dtype {mask.dtype}")
+        raise _checks.ArgumentTypeError(
+            f"{name} must be a boolean mask, got dtype {mask.dtype}")
     mask = mask.reshape(-1, order="F") if mask.ndim == 2 else mask
-    if mask.ndim != 1 or mask.size != n:
-        raise ValueError(f"{name} must have one entry per pixel ({n}), got shape {np.shape(value)}")
+    if mask.size != n:
+        raise _checks.ArgumentError(
+            f"{name} must have one entry per pixel ({n}), got shape {np.shape(value)}")
     if not mask.any():
-        raise ValueError(f"{name} must select at least one pixel")
+        raise _checks.ArgumentError(f"{name} must select at least one pixel")
     return mask
 
 
@@ -118,13 +119,15 @@ def rgb_to_od(rgb: object, *, eps: float = 1 / 255) -> np.ndarray:
     """
     eps = _positive_float("eps", eps)
     if eps >= 1:
-        raise ValueError(f"eps must be below 1, got {eps!r}")
-    if isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8:
+        raise _checks.ArgumentError(f"eps must be below 1, got {eps!r}")
+    rgb = _checks.array("rgb", rgb, ndim=(1, 2, 3, 4), kind=None, finite=False)
+    if rgb.dtype == np.uint8:  # a NumPy array or a torch tensor of 8-bit values
         rgb = rgb.astype(np.float64) / 255.0
     values = _array("rgb", rgb, tuple(range(1, 5)))
     if values.min() < 0 or values.max() > 1:
-        raise ValueError(f"rgb must lie in [0, 1] (or be uint8), got [{values.min():.3g}, "
-                         f"{values.max():.3g}]")
+        raise _checks.ArgumentError(
+            f"rgb must lie in [0, 1] (or be uint8), got [{values.min():.3g}, "
+            f"{values.max():.3g}]")
     return -np.log(np.clip(values, eps, 1.0))
 
 
@@ -136,20 +139,17 @@ def to_mixtures(od: object) -> np.ndarray:
     """
     od = _array("od", od, (3,), nonnegative=True)
     if od.shape[2] != 3:
-        raise ValueError(f"od must have shape (H, W, 3), got {od.shape}")
+        raise _checks.ArgumentError(f"od must have shape (H, W, 3), got {od.shape}")
     return np.stack([od[:, :, c].reshape(-1, order="F") for c in (2, 1, 0)])
 
 
 def to_image(row: object, shape: tuple[int, int]) -> np.ndarray:
     """Undo the vectorisation of :func:`to_mixtures` for one row (or (k, N) rows): (…, H, W)."""
     values = _array("row", row, (1, 2))
-    if (not isinstance(shape, (tuple, list)) or len(shape) != 2
-            or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1
-                   for v in shape)):
-        raise ValueError(f"shape must be (H, W) with positive ints, got {shape!r}")
-    h, w = int(shape[0]), int(shape[1])
+    h, w = _shape(shape)
     if values.shape[-1] != h * w:
-        raise ValueError(f"row must have H·W = {h * w} entries per row, got {values.shape[-1]}")
+        raise _checks.ArgumentError(
+            f"row must have H·W = {h * w} entries per row, got {values.shape[-1]}")
     return values.reshape(*values.shape[:-1], w, h).swapaxes(-1, -2)
 
 
@@ -159,14 +159,10 @@ def patch_order(shape: tuple[int, int], patch: int) -> np.ndarray:
     ``X[:, patch_order(shape, p)]`` turns the paper's 1-D slices of length ``p * p`` into 2-D
     square zones. Rows and columns beyond a multiple of ``patch`` are left out.
     """
-    if (not isinstance(shape, (tuple, list)) or len(shape) != 2
-            or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1
-                   for v in shape)):
-        raise ValueError(f"shape must be (H, W) with positive ints, got {shape!r}")
+    h, w = _shape(shape)
     patch = _positive_int("patch", patch)
-    h, w = int(shape[0]), int(shape[1])
     if patch > min(h, w):
-        raise ValueError(f"patch must be at most min(H, W) = {min(h, w)}, got {patch}")
+        raise _checks.ArgumentError(f"patch must be at most min(H, W) = {min(h, w)}, got {patch}")
     index = np.arange(h * w).reshape(w, h).T  # index[r, c] of pixel (r, c) in column order
     gh, gw = h // patch, w // patch
     blocks = index[:gh * patch, :gw * patch].reshape(gh, patch, gw, patch)
@@ -180,9 +176,9 @@ def classical_inversion(X: object, M: object = M_EMP) -> np.ndarray:
     X = _mixtures("X", X)
     M = _array("M", M, (2,))
     if M.shape != (3, 3):
-        raise ValueError(f"M must be 3 × 3, got shape {M.shape}")
+        raise _checks.ArgumentError(f"M must be 3 × 3, got shape {M.shape}")
     if abs(np.linalg.det(M)) < 1e-12 * np.abs(M).max() ** 3:
-        raise ValueError("M must be invertible")
+        raise _checks.ArgumentError("M must be invertible")
     return np.linalg.solve(M, X)
 
 
@@ -216,24 +212,27 @@ def sca_mixing_matrix(
     zone = _positive_int("zone", zone, minimum=2)
     n_sources = _positive_int("n_sources", n_sources)
     if n_sources > 3:
-        raise ValueError(f"n_sources must be at most 3 (the number of bands), got {n_sources}")
+        raise _checks.ArgumentError(
+            f"n_sources must be at most 3 (the number of bands), got {n_sources}")
     min_angle = _positive_float("min_angle_deg", min_angle_deg, allow_zero=True)
     if min_angle >= 90:
-        raise ValueError(f"min_angle_deg must be below 90, got {min_angle_deg!r}")
+        raise _checks.ArgumentError(f"min_angle_deg must be below 90, got {min_angle_deg!r}")
     min_signal = _positive_float("min_signal", min_signal, allow_zero=True)
     if min_signal >= 1:
-        raise ValueError(f"min_signal must be below 1, got {min_signal!r}")
+        raise _checks.ArgumentError(f"min_signal must be below 1, got {min_signal!r}")
+    return_zones = _checks.flag("return_zones", return_zones)
     if order is not None:
-        order = np.asarray(order)
-        if (order.ndim != 1 or not np.issubdtype(order.dtype, np.integer) or order.size == 0
+        order = _checks.array("order", order, ndim=1, kind=None)
+        if (not np.issubdtype(order.dtype, np.integer)
                 or order.min() < 0 or order.max() >= X.shape[1]):
-            raise ValueError(f"order must be a 1-D array of column indices of X (0 to "
+            raise _checks.ArgumentError(f"order must be a 1-D array of column indices of X (0 to "
                              f"{X.shape[1] - 1})")
         X = X[:, order]
     n_zones = X.shape[1] // zone
     if n_zones < n_sources:
-        raise ValueError(f"zone={zone} leaves {n_zones} zone(s) for {n_sources} sources; "
-                         f"use a shorter zone")
+        raise _checks.ArgumentError(
+            f"zone={zone} leaves {n_zones} zone(s) for {n_sources} sources; "
+            f"use a shorter zone")
     Z = X[:, :n_zones * zone].reshape(3, n_zones, zone)
     level = Z[0].mean(axis=1)
     usable = level > min_signal * level.max()
@@ -287,15 +286,15 @@ def als_nmf(X: object, A0: object, *, max_iter: int = 1000, tol: float = 1e-6) -
     tol = _positive_float("tol", tol, allow_zero=True)
     single = X.ndim == 2
     if single and A.ndim == 3:
-        raise ValueError(f"A0 must be (3, k) for a single X, got shape {A.shape}")
+        raise _checks.ArgumentError(f"A0 must be (3, k) for a single X, got shape {A.shape}")
     if A.shape[-2] != 3:
-        raise ValueError(f"A0 must have 3 rows, got shape {A.shape}")
+        raise _checks.ArgumentError(f"A0 must have 3 rows, got shape {A.shape}")
     Xb = X[None] if single else X
     Ab = np.broadcast_to(A, (Xb.shape[0], *A.shape[-2:])).copy() if A.ndim == 2 else A.copy()
     if Ab.shape[0] != Xb.shape[0]:
-        raise ValueError(f"A0 has {Ab.shape[0]} problems but X has {Xb.shape[0]}")
+        raise _checks.ArgumentError(f"A0 has {Ab.shape[0]} problems but X has {Xb.shape[0]}")
     if not np.all(np.abs(Ab).sum(axis=1) > 0):
-        raise ValueError("A0 must not have an all-zero column")
+        raise _checks.ArgumentError("A0 must not have an all-zero column")
     n_problems, k, n = Xb.shape[0], Ab.shape[2], Xb.shape[2]
     A_out, S_out = Ab.copy(), np.zeros((n_problems, k, n))
     n_iter = np.zeros(n_problems, int)
@@ -356,7 +355,8 @@ def column_angles(A: object, B: object) -> np.ndarray:
     A = _array("A", A, (2,))
     B = _array("B", B, (2,))
     if A.shape[0] != B.shape[0]:
-        raise ValueError(f"A and B must have the same number of rows, got {A.shape}, {B.shape}")
+        raise _checks.ArgumentError(
+            f"A and B must have the same number of rows, got {A.shape}, {B.shape}")
     na, nb = np.linalg.norm(A, axis=0), np.linalg.norm(B, axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         cosine = (A / na).T @ (B / nb)
@@ -373,7 +373,7 @@ def match_columns(A: object, reference: object) -> tuple[np.ndarray, np.ndarray]
     """
     cost = column_angles(A, reference)
     if cost.shape[0] != cost.shape[1]:
-        raise ValueError(f"A and reference must have the same number of columns, got "
+        raise _checks.ArgumentError(f"A and reference must have the same number of columns, got "
                          f"{cost.shape[0]} and {cost.shape[1]}")
     rows, cols = linear_sum_assignment(cost)
     perm = np.empty_like(rows)
@@ -388,7 +388,7 @@ def normalise_first_row(A: object, S: object) -> tuple[np.ndarray, np.ndarray]:
     A = _array("A", A, (2,), nonnegative=True)
     S = _array("S", S, (2,))
     if A.shape[1] != S.shape[0]:
-        raise ValueError(f"A has {A.shape[1]} columns but S has {S.shape[0]} rows")
+        raise _checks.ArgumentError(f"A has {A.shape[1]} columns but S has {S.shape[0]} rows")
     scale = np.where(A[0] > 0, A[0], A.max(axis=0))
     scale = np.where(scale > 0, scale, 1.0)
     return A / scale, S * scale[:, None]
@@ -403,10 +403,11 @@ def sir_db(C: object, C_hat: object) -> np.ndarray:
     C = _array("C", C, (2,))
     C_hat = _array("C_hat", C_hat, (2,))
     if C.shape != C_hat.shape:
-        raise ValueError(f"C and C_hat must have the same shape, got {C.shape}, {C_hat.shape}")
+        raise _checks.ArgumentError(
+            f"C and C_hat must have the same shape, got {C.shape}, {C_hat.shape}")
     power = (C**2).sum(axis=1)
     if np.any(power == 0):
-        raise ValueError("C must have no all-zero source")
+        raise _checks.ArgumentError("C must have no all-zero source")
     denom = (C_hat**2).sum(axis=1)
     alpha = np.where(denom > 0, (C * C_hat).sum(axis=1) / np.where(denom > 0, denom, 1), 0.0)
     error = ((C - alpha[:, None] * C_hat) ** 2).sum(axis=1)
@@ -424,7 +425,7 @@ def chromophore_criterion(A: object, S: object, mask: object) -> np.ndarray:
     A = _array("A", A, (2,), nonnegative=True)
     S = _array("S", S, (2,))
     if A.shape[1] != S.shape[0]:
-        raise ValueError(f"A has {A.shape[1]} columns but S has {S.shape[0]} rows")
+        raise _checks.ArgumentError(f"A has {A.shape[1]} columns but S has {S.shape[0]} rows")
     mask = _mask("mask", mask, S.shape[1])
     return A.sum(axis=0) * S[:, mask].mean(axis=1)
 

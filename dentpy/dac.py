@@ -13,13 +13,17 @@ pixel-edge coordinates (``x0 = 0`` is the left edge of the image, ``x1 = W`` its
 
 from __future__ import annotations
 
+import inspect
 import math
+import numbers
 from collections.abc import Sequence
 from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from dentpy import _checks
 
 __all__ = [
     "AutoCrop", "auto_crop", "dac_cost", "find_roi", "fit_aspect", "max_min_dif", "rect_window",
@@ -32,15 +36,28 @@ _R0_FRAC = 1 / 2.3  # initial r_total = w / 2.3 (Algorithm 1)
 Number = float | Tensor
 
 
-def _check_positive(name: str, value: Number) -> None:
-    bad = bool((torch.as_tensor(value) <= 0).any()) or bool(torch.as_tensor(value).isnan().any())
-    if bad:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
+def _param(name: str, value: Number, *, positive: bool = False) -> Number:
+    """A window parameter: a finite Python number or a finite tensor of shape ``()`` or ``(B,)``
+    (``> 0`` everywhere when ``positive``). The value is returned as it came (autograd intact;
+    an array or a list is converted later, at the window's precision)."""
+    if not isinstance(value, Tensor | numbers.Real | str | bytes) and value is not None:
+        checked = _checks.tensor(name, value, ndim=(0, 1), kind="number")
+        if positive and bool((checked <= 0).any()):
+            raise _checks.ArgumentError(f"{name} must be > 0, got {_checks.describe(value)}")
+        return value
+    if isinstance(value, Tensor):
+        _checks.tensor(name, value, ndim=(0, 1), kind="number")
+        if positive and bool((value <= 0).any()):
+            raise _checks.ArgumentError(f"{name} must be > 0, got {_checks.describe(value)} "
+                                        f"with minimum {float(value.min())}")
+        return value
+    if positive:
+        return _checks.number(name, value, low=0.0, low_open=True)
+    return _checks.number(name, value)
 
 
-def _check_k(k: int) -> None:
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an integer >= 1 (pooling window and stride), got {k!r}")
+def _check_k(k: int) -> int:
+    return _checks.integer("k", k, low=1)  # pooling window and stride
 
 
 def _sigmoid_pair(coord: Tensor, centre: Tensor, half: Tensor, gamma: Tensor) -> Tensor:
@@ -70,19 +87,22 @@ def rect_window(
     ``(h, w)`` when all are scalars, else ``(B, h, w)``, float (float64 if any input is).
     Differentiable in every tensor parameter.
     """
-    if int(h) < 1 or int(w) < 1:
-        raise ValueError(f"h and w must be >= 1, got h={h!r}, w={w!r}")
-    _check_positive("gamma", gamma)
-    _check_positive("alpha", alpha)
-    raw = (xc, yc, r_total, alpha, gamma)
+    h = _checks.integer("h", h, low=1)
+    w = _checks.integer("w", w, low=1)
+    raw = (_param("xc", xc), _param("yc", yc), _param("r_total", r_total),
+           _param("alpha", alpha, positive=True), _param("gamma", gamma, positive=True))
     # float64 if any tensor parameter is; Python numbers are converted at that precision
     dtype = (torch.float64 if any(isinstance(p, Tensor) and p.dtype == torch.float64 for p in raw)
              else torch.float32)
     params = [torch.as_tensor(p, dtype=dtype) if not isinstance(p, Tensor) else p.to(dtype)
               for p in raw]
     batched = any(p.ndim > 0 for p in params)
-    if any(p.ndim > 1 for p in params):
-        raise ValueError("xc, yc, r_total, alpha and gamma must be scalars or 1D (B,) tensors")
+    sizes = {name: p.shape[0] for name, p in zip(("xc", "yc", "r_total", "alpha", "gamma"),
+                                                  params, strict=True) if p.ndim == 1}
+    if len(set(sizes.values()) - {1}) > 1:
+        raise _checks.ArgumentError(
+            f"xc, yc, r_total, alpha and gamma must be scalars or (B,) tensors of one length B, "
+            f"got lengths {sizes}")
     xc_, yc_, r_, a_, g_ = torch.broadcast_tensors(*[p.reshape(-1) for p in params])
     xs = torch.arange(int(w), dtype=dtype, device=xc_.device)
     ys = torch.arange(int(h), dtype=dtype, device=xc_.device)
@@ -97,14 +117,17 @@ def max_min_dif(x: Tensor, k: int = 10) -> Tensor:
     ``(H // k, W // k)`` or ``(B, 1, H // k, W // k)``, in the input's units. Trailing rows and
     columns that do not fill a whole window are dropped, as ``F.max_pool2d`` does.
     """
-    _check_k(k)
+    k = _check_k(k)
     if not isinstance(x, Tensor) or x.ndim not in (2, 4) or (x.ndim == 4 and x.shape[1] != 1):
-        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"x must be a tensor of shape (H, W) or (B, 1, H, W), got {shape}")
+        error = _checks.ArgumentTypeError if not isinstance(x, Tensor) else _checks.ArgumentError
+        raise error(
+            f"x must be a tensor of shape (H, W) or (B, 1, H, W), got {_checks.describe(x)}")
     if not x.is_floating_point():
-        raise ValueError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+        raise _checks.ArgumentTypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+    _checks.tensor("x", x, kind="float")  # NaN or inf
     if x.shape[-1] < k or x.shape[-2] < k:
-        raise ValueError(f"x of size {tuple(x.shape[-2:])} is smaller than the window k={k}")
+        raise _checks.ArgumentError(
+            f"x of size {tuple(x.shape[-2:])} is smaller than the window k={k}")
     x4 = x[None, None] if x.ndim == 2 else x
     out = F.max_pool2d(x4, k, k) + F.max_pool2d(-x4, k, k)
     return out[0, 0] if x.ndim == 2 else out
@@ -124,13 +147,25 @@ def dac_cost(
     ``f_inside`` is the mean of ``s`` weighted by the window ``z = rect_window(..., r_min + r,
     ...)``, ``f_outside`` its mean weighted by ``1 - z``. ``s`` is ``(h, w)`` or ``(B, h, w)``
     (non-negative, e.g. the output of :func:`max_min_dif`); parameters are scalars or ``(B,)``.
+    An integer or boolean ``s`` is computed in float32 (the same cost as ``s.float()``).
     Returns ``()`` or ``(B,)``. A tiny constant (1e-6) is added to both weight sums, so a
     window that covers everything or nothing gives a finite cost.
     """
-    if not isinstance(s, Tensor) or s.ndim not in (2, 3):
-        raise ValueError("s must be a tensor of shape (h, w) or (B, h, w)")
+    if not isinstance(s, Tensor):
+        raise _checks.ArgumentTypeError(
+            f"s must be a tensor of shape (h, w) or (B, h, w), got {_checks.describe(s)}")
+    if s.ndim not in (2, 3):
+        raise _checks.ArgumentError(
+            f"s must be a tensor of shape (h, w) or (B, h, w), got {_checks.describe(s)}")
+    _checks.tensor("s", s, kind="number")  # non-empty, no NaN or inf
+    if not s.is_floating_point():
+        s = s.float()  # an integer window would round the soft rectangle to 0
+    r_min, r = _param("r_min", r_min, positive=True), _param("r", r)
     r_total = torch.as_tensor(r_min) + torch.as_tensor(r)
     z = rect_window(s.shape[-2], s.shape[-1], xc, yc, r_total, alpha, gamma).to(s.dtype)
+    if s.ndim == 3 and z.ndim == 3 and z.shape[0] not in (1, s.shape[0]):
+        raise _checks.ArgumentError(
+            f"s has {s.shape[0]} maps but the parameters give {z.shape[0]} windows")
     sz, s_sum = (s * z).sum((-2, -1)), s.sum((-2, -1))
     z_sum = z.sum((-2, -1))
     f_in = sz / (z_sum + _EPS)
@@ -190,23 +225,25 @@ def _cost_and_grad(
     return f_in / (f_out + 1), grad
 
 
-def _as_batch(images: Tensor) -> Tensor:
+def _as_batch(images: Tensor, name: str = "images") -> Tensor:
     """Validate ``images`` and return it as float ``(B, 1, H, W)``."""
     if not isinstance(images, Tensor):
-        raise ValueError(f"images must be a torch.Tensor, got {type(images).__name__}")
+        raise _checks.ArgumentTypeError(
+            f"{name} must be a torch.Tensor, got {_checks.describe(images)}")
     if images.ndim not in (2, 3, 4) or (images.ndim == 4 and images.shape[1] != 1):
-        raise ValueError(
-            f"images must have shape (H, W), (B, H, W) or (B, 1, H, W), got {tuple(images.shape)}"
+        raise _checks.ArgumentError(
+            f"{name} must have shape (H, W), (B, H, W) or (B, 1, H, W), got {tuple(images.shape)}"
         )
     if images.numel() == 0:
-        raise ValueError(f"images is empty, shape {tuple(images.shape)}")
+        raise _checks.ArgumentError(f"{name} is empty, shape {tuple(images.shape)}")
     if images.dtype == torch.bool or images.is_complex():
-        raise ValueError(f"images must have a real float or integer dtype, got {images.dtype}")
+        raise _checks.ArgumentTypeError(
+            f"{name} must have a real float or integer dtype, got {images.dtype}")
     x = images.reshape(-1, 1, *images.shape[-2:])
     x = x if x.is_floating_point() else x.to(torch.float32)
     # NaN propagates through min and max, and an infinity is one of them: one cheap pass
     if not bool(torch.isfinite(torch.stack(torch.aminmax(x))).all()):
-        raise ValueError("images contains NaN or infinite values")
+        raise _checks.ArgumentError(f"{name} contains NaN or infinite values")
     return x
 
 
@@ -263,20 +300,21 @@ def find_roi(
     stage (``stages + 1`` tensors). A constant image has a zero gradient: its box is the
     initial one.
     """
-    _check_k(k)
-    for name, value in (("gamma0", gamma0), ("gamma_factor", gamma_factor), ("eta0", eta0)):
-        _check_positive(name, value)
-    _check_positive("clip", clip)
+    k = _check_k(k)
+    gamma0, gamma_factor, eta0, clip = (
+        _checks.number(name, value, low=0.0, low_open=True)
+        for name, value in (("gamma0", gamma0), ("gamma_factor", gamma_factor), ("eta0", eta0),
+                            ("clip", clip)))
     if alpha is not None:
-        _check_positive("alpha", alpha)
-    if stages < 1 or max_steps < 1:
-        raise ValueError(f"stages and max_steps must be >= 1, got {stages}, {max_steps}")
-    if tol < 0:
-        raise ValueError(f"tol must be >= 0, got {tol}")
+        alpha = _checks.number("alpha", alpha, low=0.0, low_open=True)
+    stages = _checks.integer("stages", stages, low=1)
+    max_steps = _checks.integer("max_steps", max_steps, low=1)
+    tol = _checks.number("tol", tol, low=0.0)
+    return_history = _checks.flag("return_history", return_history)
     x = _as_batch(images)
     big_h, big_w = x.shape[-2:]
     if big_h < 2 * k or big_w < 2 * k:
-        raise ValueError(
+        raise _checks.ArgumentError(
             f"images of size {big_h}x{big_w} are too small for k={k}: need at least {2 * k} "
             "pixels per side (a 2x2 pooled grid)"
         )
@@ -331,11 +369,12 @@ def fit_aspect(
     (``auto_crop`` fills the overhang with zeros). Used by ``auto_crop`` to avoid distortion,
     and to turn a tight dental-region box into the best box DAC can output (its boxes always
     have the image's aspect).
+
+    Each box must have ``x1 >= x0`` and ``y1 >= y0`` (a reversed box raises); a box narrower
+    or lower than 1 pixel is treated as 1 pixel wide or high.
     """
-    if not isinstance(boxes, Tensor) or boxes.ndim != 2 or boxes.shape[-1] != 4:
-        raise ValueError(f"boxes must be a (B, 4) tensor, got {getattr(boxes, 'shape', boxes)!r}")
-    _check_positive("aspect", aspect)
-    boxes = boxes.float()
+    boxes = _check_boxes(boxes)
+    aspect = _checks.number("aspect", aspect, low=0.0, low_open=True)
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     bw = (boxes[:, 2] - boxes[:, 0]).clamp_min(1.0)
     bh = (boxes[:, 3] - boxes[:, 1]).clamp_min(1.0)
@@ -350,6 +389,38 @@ def fit_aspect(
 
     x0, y0 = place(cx, bw, width), place(cy, bh, height)
     return torch.stack([x0, y0, x0 + bw, y0 + bh], -1)
+
+
+def _check_boxes(boxes: Tensor, batch: int | None = None) -> Tensor:
+    """``boxes`` as a float32 ``(B, 4)`` tensor of finite ``(x0, y0, x1, y1)`` with ``x1 >= x0``
+    and ``y1 >= y0`` (``B == batch`` when given)."""
+    if not isinstance(boxes, Tensor):
+        raise _checks.ArgumentTypeError(
+            f"boxes must be a (B, 4) tensor of (x0, y0, x1, y1), got {_checks.describe(boxes)}")
+    _checks.tensor("boxes", boxes, ndim=2, kind="number", nonempty=False)
+    if boxes.shape[-1] != 4 or (batch is not None and boxes.shape[0] != batch):
+        wanted = "(B, 4)" if batch is None else f"({batch}, 4)"
+        raise _checks.ArgumentError(
+            f"boxes must be a {wanted} tensor of (x0, y0, x1, y1), got {_checks.describe(boxes)}")
+    boxes = boxes.float()
+    reversed_ = (boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])
+    if bool(reversed_.any()):
+        i = int(reversed_.nonzero()[0, 0])
+        raise _checks.ArgumentError(
+            f"boxes must be boxes (x0, y0, x1, y1) with x1 >= x0 and y1 >= y0, got box {i} = "
+            f"{tuple(round(v, 3) for v in boxes[i].tolist())}")
+    return boxes
+
+
+def _check_find_roi_kwargs(kwargs: dict[str, object]) -> None:
+    """Unknown keyword arguments for :func:`find_roi` raise at once, not at the first search."""
+    known = {name for name, p in inspect.signature(find_roi).parameters.items()
+             if p.kind is p.KEYWORD_ONLY} - {"return_history"}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise _checks.ArgumentTypeError(
+            f"find_roi_kwargs must be keyword arguments of find_roi {tuple(sorted(known))}, "
+            f"got unknown {unknown}")
 
 
 _MAX_SUPERSAMPLE = 4  # at most 4 x 4 bilinear samples averaged per output pixel
@@ -386,13 +457,15 @@ def _crop_resize(
 
 
 def _check_out_size(out_size: tuple[int, int], name: str = "out_size") -> tuple[int, int]:
-    if (
-        not isinstance(out_size, Sequence)
-        or len(out_size) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in out_size)
-    ):
-        raise ValueError(f"{name} must be (height, width) of two ints >= 1, got {out_size!r}")
-    return int(out_size[0]), int(out_size[1])
+    if not isinstance(out_size, Sequence) or isinstance(out_size, str) or len(out_size) != 2:
+        raise _checks.ArgumentTypeError(
+            f"{name} must be (height, width) of two ints >= 1, got {_checks.describe(out_size)}")
+    try:
+        return (_checks.integer(f"{name} height", out_size[0], low=1),
+                _checks.integer(f"{name} width", out_size[1], low=1))
+    except _checks.ArgumentError as err:
+        raise type(err)(f"{name} must be (height, width) of two ints >= 1, got {out_size!r}: "
+                        f"{err}") from None
 
 
 def auto_crop(
@@ -415,21 +488,27 @@ def auto_crop(
     one-step bilinear resize. Returns float32 ``(B, 1, *out_size)`` in the input's units.
     """
     out_size = _check_out_size(out_size)
+    antialias = _checks.flag("antialias", antialias)
+    _check_find_roi_kwargs(find_roi_kwargs)
     if isinstance(images, Tensor):
         x = _as_batch(images).float()
-        found = find_roi(x, **find_roi_kwargs) if boxes is None else boxes
-        if not isinstance(found, Tensor) or found.shape != (x.shape[0], 4):
-            raise ValueError(f"boxes must be a (B, 4) tensor with B={x.shape[0]}")
+        found = find_roi(x, **find_roi_kwargs) if boxes is None else _check_boxes(boxes, len(x))
         size = (int(x.shape[-2]), int(x.shape[-1]))
         fitted = fit_aspect(found, out_size[0] / out_size[1], image_size=size)
         return _crop_resize(x, fitted, out_size, antialias)
-    if not isinstance(images, Sequence) or len(images) == 0:
-        raise ValueError("images must be a tensor or a non-empty list of tensors")
-    if boxes is not None and (not isinstance(boxes, Tensor) or boxes.shape != (len(images), 4)):
-        raise ValueError(f"boxes must be a (B, 4) tensor with B={len(images)}")
-    batch = [_as_batch(im) for im in images]
+    if not isinstance(images, Sequence) or isinstance(images, str):
+        raise _checks.ArgumentTypeError(
+            f"images must be a tensor or a non-empty list of tensors, got "
+            f"{_checks.describe(images)}")
+    if len(images) == 0:
+        raise _checks.ArgumentError("images must be a tensor or a non-empty list of tensors, "
+                                    "got an empty list")
+    if boxes is not None:
+        boxes = _check_boxes(boxes, len(images))
+    batch = [_as_batch(im, f"images[{i}]") for i, im in enumerate(images)]
     if any(b.shape[0] != 1 for b in batch):
-        raise ValueError("each item of an images list must be one image, (H, W) or (1, H, W)")
+        raise _checks.ArgumentError(
+            "each item of an images list must be one image, (H, W) or (1, H, W)")
     out = torch.empty(len(batch), 1, *out_size)
     groups: dict[tuple[int, int], list[int]] = {}
     for i, b in enumerate(batch):
@@ -464,14 +543,19 @@ class AutoCrop(nn.Module):
     ) -> None:
         super().__init__()
         self.out_size = _check_out_size(out_size)
-        self.detach_search = detach_search
-        self.antialias = antialias
+        self.detach_search = _checks.flag("detach_search", detach_search)
+        self.antialias = _checks.flag("antialias", antialias)
+        _check_find_roi_kwargs(find_roi_kwargs)
         self.find_roi_kwargs = find_roi_kwargs
         self.last_boxes: Tensor | None = None
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor) or x.ndim != 4 or not x.is_floating_point():
-            raise ValueError("x must be a float tensor of shape (B, C, H, W)")
+            error = (_checks.ArgumentTypeError
+                     if not isinstance(x, Tensor) or not x.is_floating_point()
+                     else _checks.ArgumentError)
+            raise error(f"x must be a float tensor of shape (B, C, H, W), got "
+                        f"{_checks.describe(x)}")
         gray = x.mean(1, keepdim=True)
         if self.detach_search:
             with torch.no_grad():

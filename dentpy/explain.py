@@ -20,7 +20,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dentpy import _checks
+
 __all__ = ["find_layer", "grad_cam", "last_conv_layer"]
+
+
+def _check_model(model: nn.Module) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise _checks.ArgumentTypeError(
+            f"model must be a torch.nn.Module, got {_checks.describe(model)}")
+    return model
 
 
 def find_layer(model: nn.Module, name: str) -> nn.Module:
@@ -28,14 +37,16 @@ def find_layer(model: nn.Module, name: str) -> nn.Module:
 
     Raises ``ValueError`` naming a few valid names when there is no such submodule.
     """
+    _check_model(model)
     if not isinstance(name, str):
-        raise ValueError(f"name must be a str (a dotted module path), got {type(name).__name__}")
+        raise _checks.ArgumentTypeError(
+            f"name must be a str (a dotted module path), got {_checks.describe(name)}")
     try:
         return model.get_submodule(name)
     except AttributeError as err:
         names = [n for n, _ in model.named_modules() if n]
         shown = ", ".join(names[-8:])
-        raise ValueError(
+        raise _checks.ArgumentError(
             f"name: {type(model).__name__} has no submodule {name!r}; the last ones are {shown}"
         ) from err
 
@@ -47,23 +58,26 @@ def last_conv_layer(model: nn.Module) -> nn.Module:
     skip connection; ``find_layer(model, "layer4")`` gives the block's output instead (the map
     the classifier actually pools), which is the more common choice for ResNets.
     """
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    convs = [m for m in _check_model(model).modules() if isinstance(m, nn.Conv2d)]
     if not convs:
-        raise ValueError(f"model: {type(model).__name__} has no nn.Conv2d layer")
+        raise _checks.ArgumentError(f"model: {type(model).__name__} has no nn.Conv2d layer")
     return convs[-1]
 
 
 def _check_images(images: torch.Tensor) -> None:
     if not isinstance(images, torch.Tensor):
-        raise ValueError(f"images must be a torch.Tensor, got {type(images).__name__}")
+        raise _checks.ArgumentTypeError(
+            f"images must be a torch.Tensor, got {_checks.describe(images)}")
     if images.ndim != 4:
-        raise ValueError(f"images must have shape (B, C, H, W), got {tuple(images.shape)}")
+        raise _checks.ArgumentError(
+            f"images must have shape (B, C, H, W), got {tuple(images.shape)}")
     if images.shape[0] == 0:
-        raise ValueError("images is empty (batch size 0)")
+        raise _checks.ArgumentError("images is empty (batch size 0)")
     if not images.is_floating_point():
-        raise ValueError(f"images must be a floating-point tensor, got {images.dtype}")
+        raise _checks.ArgumentTypeError(
+            f"images must be a floating-point tensor, got {images.dtype}")
     if not torch.isfinite(images).all():
-        raise ValueError("images contains NaN or infinite values")
+        raise _checks.ArgumentError("images contains NaN or infinite values")
 
 
 def _class_index(
@@ -72,18 +86,21 @@ def _class_index(
     batch, num_classes = logits.shape
     if class_idx is None:
         return logits.argmax(1)
-    if isinstance(class_idx, bool):
-        raise ValueError(f"class_idx must be an int or a (B,) tensor, got {class_idx!r}")
+    if isinstance(class_idx, bool) or isinstance(class_idx, str | bytes | dict):
+        raise _checks.ArgumentTypeError(
+            f"class_idx must be an int or a (B,) tensor, got {_checks.describe(class_idx)}")
+    if not isinstance(class_idx, torch.Tensor):
+        class_idx = _checks.array("class_idx", class_idx, kind=None, nonempty=False)
     idx = torch.as_tensor(class_idx, device=logits.device)
     if idx.is_floating_point() or idx.is_complex() or idx.dtype == torch.bool:
-        raise ValueError(f"class_idx must hold integers, got dtype {idx.dtype}")
+        raise _checks.ArgumentTypeError(f"class_idx must hold integers, got dtype {idx.dtype}")
     if idx.ndim == 0:
         idx = idx.expand(batch)
     if idx.shape != (batch,):
-        raise ValueError(f"class_idx must be an int or have shape ({batch},), got "
+        raise _checks.ArgumentError(f"class_idx must be an int or have shape ({batch},), got "
                          f"{tuple(idx.shape)}")
     if idx.min() < 0 or idx.max() >= num_classes:
-        raise ValueError(f"class_idx must lie in [0, {num_classes}), got values "
+        raise _checks.ArgumentError(f"class_idx must lie in [0, {num_classes}), got values "
                          f"{idx.min().item()}..{idx.max().item()}")
     return idx.long()
 
@@ -110,20 +127,22 @@ def grad_cam(
         float tensor ``(B, H, W)`` on ``images``' device: ``ReLU(sum_k alpha_k A_k)`` upsampled
         bilinearly to ``(H, W)`` and divided by its per-image maximum (an all-zero map stays 0).
     """
+    _check_model(model)
     _check_images(images)
     if isinstance(target_layer, str):
         target_layer = find_layer(model, target_layer)
     if not isinstance(target_layer, nn.Module) or not any(
         m is target_layer for m in model.modules()
     ):
-        raise ValueError("target_layer must be a module of model (or its name in model)")
+        raise _checks.ArgumentError("target_layer must be a module of model (or its name in model)")
 
     activations: list[torch.Tensor] = []
 
     def keep_output(_module: nn.Module, _inputs: object, output: object) -> torch.Tensor:
         if not isinstance(output, torch.Tensor):
-            raise ValueError("target_layer must output a single tensor (B, K, h, w), got "
-                             f"{type(output).__name__}")
+            raise _checks.ArgumentError(
+                "target_layer must output a single tensor (B, K, h, w), got "
+                f"{type(output).__name__}")
         activations.append(output)
         # the rest of the model gets a copy, so an in-place op after the layer (e.g.
         # ReLU(inplace=True)) leaves the kept feature map and its gradient untouched
@@ -137,13 +156,14 @@ def grad_cam(
         with torch.enable_grad():
             logits = model(x)
             if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
-                raise ValueError("model must return logits of shape (B, num_classes)")
+                raise _checks.ArgumentError("model must return logits of shape (B, num_classes)")
             if len(activations) != 1:
-                raise ValueError(f"target_layer must run once per forward pass, ran "
+                raise _checks.ArgumentError(f"target_layer must run once per forward pass, ran "
                                  f"{len(activations)} times")
             if activations[0].ndim != 4:
-                raise ValueError("target_layer must output a feature map (B, K, h, w), got "
-                                 f"shape {tuple(activations[0].shape)}")
+                raise _checks.ArgumentError(
+                    "target_layer must output a feature map (B, K, h, w), got "
+                    f"shape {tuple(activations[0].shape)}")
             idx = _class_index(class_idx, logits)
             score = logits.gather(1, idx[:, None]).sum()
             acts = activations[0]
@@ -155,7 +175,8 @@ def grad_cam(
             module.train(training)
 
     if grads is None:
-        raise ValueError("target_layer: the class score does not depend on this layer's output")
+        raise _checks.ArgumentError(
+            "target_layer: the class score does not depend on this layer's output")
     acts = acts.detach()
     weights = grads.mean(dim=(2, 3), keepdim=True)
     cam = F.relu((weights * acts).sum(dim=1, keepdim=True))

@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from dentpy import _checks
+
 __all__ = ["betti_curves", "euler_curves"]
 
 # in-plane 8-connectivity for a stack of images: nothing connects along the stacking axis
@@ -41,44 +43,35 @@ _CHUNK_VOXELS = 1 << 24  # thresholded pixels labelled per scipy call (16 M bool
 
 def _check_images(images: Any, name: str = "images") -> np.ndarray:
     """``images`` as a float64 array (..., H, W), finite, real, at least 1 x 1."""
-    if isinstance(images, (str, bytes)) or images is None:
-        raise ValueError(f"{name} must be an array (..., H, W) of numbers, got {images!r}")
-    try:
-        array = np.asarray(images)
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise ValueError(f"{name} must be an array (..., H, W) of numbers: {error}") from error
+    array = _checks.array(name, images, kind=None, finite=False, nonempty=False)
     if array.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must hold real numbers (bool, int or float), "
-                         f"got dtype {array.dtype}")
+        raise _checks.ArgumentTypeError(
+            f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype}")
     if array.ndim < 2:
-        raise ValueError(f"{name} must have shape (H, W) or (..., H, W), got shape {array.shape}")
+        raise _checks.ArgumentError(
+            f"{name} must have shape (H, W) or (..., H, W), got shape {array.shape}")
     if 0 in array.shape:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+        raise _checks.ArgumentError(f"{name} must not be empty, got shape {array.shape}")
     array = array.astype(np.float64, copy=False)
     if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
+        raise _checks.ArgumentError(f"{name} must be finite (no NaN or inf)")
     return array
 
 
 def _check_thresholds(thresholds: Any, name: str = "thresholds") -> np.ndarray:
     """``thresholds`` as a strictly increasing, finite float64 vector of length >= 1."""
-    if isinstance(thresholds, (str, bytes)) or thresholds is None:
-        raise ValueError(f"{name} must be a 1-D increasing sequence of numbers, got "
-                         f"{thresholds!r}")
     if isinstance(thresholds, numbers.Number) and not isinstance(thresholds, bool):
         thresholds = [thresholds]
-    try:
-        t = np.asarray(thresholds)
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise ValueError(f"{name} must be a 1-D increasing sequence of numbers: {error}") from error
+    t = _checks.array(name, thresholds, kind=None, finite=False, nonempty=False)
     if t.dtype.kind not in "iuf" or t.ndim != 1 or t.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D sequence of numbers, got dtype "
-                         f"{t.dtype} and shape {t.shape}")
+        raise _checks.ArgumentError(
+            f"{name} must be a non-empty 1-D sequence of numbers, got dtype "
+            f"{t.dtype} and shape {t.shape}")
     t = t.astype(np.float64, copy=False)
     if not np.isfinite(t).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
+        raise _checks.ArgumentError(f"{name} must be finite (no NaN or inf)")
     if t.size > 1 and not (np.diff(t) > 0).all():
-        raise ValueError(f"{name} must be strictly increasing")
+        raise _checks.ArgumentError(f"{name} must be strictly increasing")
     return t
 
 

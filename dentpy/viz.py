@@ -29,6 +29,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from sklearn import metrics as skm
 
+from dentpy import _checks
+
 __all__ = [
     "draw_boxes", "overlay_heatmap", "overlay_mask", "plot_confusion_matrix", "plot_history",
     "plot_pr", "plot_pr_folds", "plot_roc", "plot_roc_folds", "show_images", "slice_montage",
@@ -42,21 +44,31 @@ _SKIP_HISTORY = ("epoch", "lr", "time_s")
 
 
 def _array(x: Any, name: str, *, allow_empty: bool = False) -> np.ndarray:
-    if hasattr(x, "detach"):  # torch.Tensor, without importing torch here
-        x = x.detach().cpu().numpy()
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be an array or a tensor, got {type(x).__name__}") from err
-    if arr.dtype == bool:
-        return arr
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise ValueError(f"{name} must hold numbers, got dtype {arr.dtype}")
-    if arr.size == 0 and not allow_empty:
-        raise ValueError(f"{name} is empty")
-    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
+    """``x`` (array, tensor, list) as a NumPy array of numbers (bool, int or float), finite."""
+    return _checks.array(name, x, kind="number", nonempty=not allow_empty)
+
+
+def _listlike(value: Any) -> bool:
+    """A sequence, array or tensor (something with a length and items), not a string or dict."""
+    return (hasattr(value, "__len__") and hasattr(value, "__getitem__")
+            and not isinstance(value, str | bytes | Mapping))
+
+
+def _strings(name: str, value: Any, n: int, what: str) -> list[Any]:
+    """``value`` as a list of ``n`` entries (one per ``what``); a lone string is refused, since
+    its characters would silently be taken as the entries."""
+    if not _listlike(value):
+        raise _checks.ArgumentTypeError(
+            f"{name} must be a list with one entry per {what} ({n}), got "
+            f"{_checks.describe(value)}")
+    if len(value) != n:
+        raise _checks.ArgumentError(
+            f"{name} must have one entry per {what} ({n}), got {len(value)}")
+    return list(value)
+
+
+def _positive(name: str, value: Any) -> float:
+    return _checks.number(name, value, low=0.0, low_open=True)
 
 
 def _image(x: Any, name: str) -> np.ndarray:
@@ -70,8 +82,9 @@ def _image(x: Any, name: str) -> np.ndarray:
         lo, hi = img.min(), img.max()
         return img if lo >= 0 and hi <= 1 else (img - lo) / max(hi - lo, 1e-12)
     if img.ndim != 2:
-        raise ValueError(f"{name} must have shape (H, W), (1, H, W), (3, H, W) or (H, W, 3), "
-                         f"got {img.shape}")
+        raise _checks.ArgumentError(
+            f"{name} must have shape (H, W), (1, H, W), (3, H, W) or (H, W, 3), "
+            f"got {img.shape}")
     return img
 
 
@@ -79,21 +92,29 @@ def _labels(mask: Any, name: str) -> np.ndarray:
     """Integer label map (H, W) from a label map or an (N, H, W) stack of binary masks."""
     m = _array(mask, name)
     if m.dtype != bool and (m != np.round(m)).any():
-        raise ValueError(f"{name} must hold integer labels, got non-integer values")
+        raise _checks.ArgumentError(f"{name} must hold integer labels, got non-integer values")
     if m.ndim == 3 and m.shape[0] == 1:
         m = m[0]
     if m.ndim == 3:
         if not np.isin(m, (0, 1)).all():
-            raise ValueError(f"{name} with shape (N, H, W) must be binary instance masks")
+            raise _checks.ArgumentError(
+                f"{name} with shape (N, H, W) must be binary instance masks")
         labels = np.zeros(m.shape[1:], dtype=int)
         for i, inst in enumerate(m.astype(bool), start=1):
             labels[inst] = i  # a later instance wins where masks overlap
         return labels
     if m.ndim != 2:
-        raise ValueError(f"{name} must have shape (H, W) or (N, H, W), got {m.shape}")
+        raise _checks.ArgumentError(f"{name} must have shape (H, W) or (N, H, W), got {m.shape}")
     if m.min() < 0:
-        raise ValueError(f"{name} must hold labels >= 0 (0 = background), got {m.min()}")
+        raise _checks.ArgumentError(f"{name} must hold labels >= 0 (0 = background), got {m.min()}")
     return m.astype(int)
+
+
+def _rgba(colour: Any) -> tuple[float, float, float, float]:
+    try:
+        return mcolors.to_rgba(colour)
+    except (TypeError, ValueError) as err:
+        raise _checks.ArgumentError(f"colors must hold matplotlib colours: {err}") from None
 
 
 def _palette(n: int, colors: Sequence[Any] | Mapping[int, Any] | None,
@@ -107,15 +128,16 @@ def _palette(n: int, colors: Sequence[Any] | Mapping[int, Any] | None,
     elif isinstance(colors, Mapping):
         missing = sorted(set(int(k) for k in present) - set(colors) - {0})
         if missing:
-            raise ValueError(f"colors has no colour for labels {missing}")
+            raise _checks.ArgumentError(f"colors has no colour for labels {missing}")
         for k, c in colors.items():
             if 0 < k <= n:
-                table[k] = mcolors.to_rgba(c)
+                table[k] = _rgba(c)
     else:
         if len(colors) < n:
-            raise ValueError(f"colors must give one colour per label 1..{n}, got {len(colors)}")
+            raise _checks.ArgumentError(
+                f"colors must give one colour per label 1..{n}, got {len(colors)}")
         for k in range(1, n + 1):
-            table[k] = mcolors.to_rgba(colors[k - 1])
+            table[k] = _rgba(colors[k - 1])
     return table
 
 
@@ -126,12 +148,22 @@ def _label_rgba(labels: np.ndarray, colors: Any, alpha: float, n: int | None = N
     return rgba
 
 
-def _check_alpha(alpha: float) -> None:
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+def _check_alpha(alpha: float) -> float:
+    return _checks.probability("alpha", alpha)
+
+
+def _check_colors(colors: Any) -> None:
+    if colors is not None and (isinstance(colors, str | bytes)
+                               or not isinstance(colors, Sequence | Mapping | np.ndarray)):
+        raise _checks.ArgumentTypeError(
+            f"colors must be a list of colours (one per label 1, 2, ...) or a {{label: colour}} "
+            f"dict, got {_checks.describe(colors)}")
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None and not isinstance(ax, Axes):
+        raise _checks.ArgumentTypeError(
+            f"ax must be a matplotlib Axes or None, got {_checks.describe(ax)}")
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
         return fig, ax
@@ -163,16 +195,17 @@ def show_images(
     if isinstance(images, (list, tuple)):
         items = [_image(im, f"images[{i}]") for i, im in enumerate(images)]
         if not items:
-            raise ValueError("images is empty")
+            raise _checks.ArgumentError("images must be non-empty, got an empty list")
     else:
         batch = _array(images, "images")
         if batch.ndim not in (3, 4):
-            raise ValueError(f"images must have shape (B, H, W) or (B, C, H, W), got {batch.shape}")
+            raise _checks.ArgumentError(
+                f"images must have shape (B, H, W) or (B, C, H, W), got {batch.shape}")
         items = [_image(im, f"images[{i}]") for i, im in enumerate(batch)]
-    if titles is not None and len(titles) != len(items):
-        raise ValueError(f"titles must have one entry per image ({len(items)}), got {len(titles)}")
-    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be an int >= 1, got {ncols!r}")
+    if titles is not None:
+        titles = _strings("titles", titles, len(items), "image")
+    ncols = _checks.integer("ncols", ncols, low=1)
+    size = _positive("size", size)
     ncols = min(ncols, len(items))
     nrows = -(-len(items) // ncols)
     fig = plt.figure(figsize=(size * ncols, size * nrows))
@@ -203,8 +236,10 @@ def overlay_mask(
     img = _image(image, "image")
     labels = _labels(mask, "mask")
     if labels.shape != img.shape[:2]:
-        raise ValueError(f"mask must match image's (H, W) = {img.shape[:2]}, got {labels.shape}")
-    _check_alpha(alpha)
+        raise _checks.ArgumentError(
+            f"mask must match image's (H, W) = {img.shape[:2]}, got {labels.shape}")
+    alpha = _check_alpha(alpha)
+    _check_colors(colors)
     fig, ax = _axes(ax, (4, 4))
     _show(ax, img, cmap)
     ax.imshow(_label_rgba(labels, colors, alpha), interpolation="nearest")
@@ -229,22 +264,27 @@ def draw_boxes(
     img = _image(image, "image")
     b = _array(boxes, "boxes", allow_empty=True).astype(float)
     if b.ndim != 2 or b.shape[1] != 4:
-        raise ValueError(f"boxes must have shape (N, 4) as (x1, y1, x2, y2), got {b.shape}")
+        raise _checks.ArgumentError(
+            f"boxes must have shape (N, 4) as (x1, y1, x2, y2), got {b.shape}")
     if (b[:, 2] < b[:, 0]).any() or (b[:, 3] < b[:, 1]).any():
-        raise ValueError("boxes must have x2 >= x1 and y2 >= y1 (xyxy format)")
+        raise _checks.ArgumentError("boxes must have x2 >= x1 and y2 >= y1 (xyxy format)")
     n = len(b)
-    if labels is not None and len(labels) != n:
-        raise ValueError(f"labels must have one entry per box ({n}), got {len(labels)}")
+    if labels is not None:
+        labels = _strings("labels", labels, n, "box")
     if scores is not None:
         scores = _array(scores, "scores", allow_empty=True).astype(float)
         if scores.shape != (n,):
-            raise ValueError(f"scores must have shape ({n},), got {scores.shape}")
+            raise _checks.ArgumentError(f"scores must have shape ({n},), got {scores.shape}")
     if isinstance(color, str) or mcolors.is_color_like(color):
         box_colors = [color] * n
-    elif len(color) == n:
+    elif _listlike(color) and len(color) == n:
         box_colors = list(color)
     else:
-        raise ValueError(f"color must be one colour or one per box ({n}), got {len(color)}")
+        got = len(color) if _listlike(color) else _checks.describe(color)
+        raise _checks.ArgumentError(f"color must be one colour or one per box ({n}), got {got}")
+    for c in box_colors:
+        if not mcolors.is_color_like(c):
+            raise _checks.ArgumentError(f"color must be matplotlib colours, got {c!r}")
     fig, ax = _axes(ax, (5, 4))
     _show(ax, img, cmap)
     for i, (x1, y1, x2, y2) in enumerate(b):
@@ -281,9 +321,14 @@ def overlay_heatmap(
     if heat.ndim == 3 and heat.shape[0] == 1:
         heat = heat[0]
     if heat.shape != img.shape[:2]:
-        raise ValueError(f"heatmap must have image's shape (H, W) = {img.shape[:2]}, got "
-                         f"{heat.shape}")
-    _check_alpha(alpha)
+        raise _checks.ArgumentError(
+            f"heatmap must have image's shape (H, W) = {img.shape[:2]}, got "
+            f"{heat.shape}")
+    alpha = _check_alpha(alpha)
+    vmin = None if vmin is None else _checks.number("vmin", vmin)
+    vmax = None if vmax is None else _checks.number("vmax", vmax)
+    if vmin is not None and vmax is not None and not vmin < vmax:
+        raise _checks.ArgumentError(f"vmin must be below vmax, got vmin={vmin}, vmax={vmax}")
     fig, ax = _axes(ax, (4, 4))
     _show(ax, img, "gray")
     shown = ax.imshow(heat, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax)
@@ -305,13 +350,29 @@ def plot_history(history: Any, *, keys: Sequence[str] | None = None,
     names; default: every ``train_*``/``val_*`` pair and other column except ``epoch``, ``lr``
     and ``time_s``.
     """
-    columns = {str(k): [float(v) for v in history[k]] for k in history.keys()}
+    if not (hasattr(history, "keys") and hasattr(history, "__getitem__")):
+        raise _checks.ArgumentTypeError(
+            f"history must be a dict of lists or a dentpy.train.History, got "
+            f"{_checks.describe(history)}")
+    if keys is not None and (isinstance(keys, str) or not isinstance(keys, Sequence)):
+        raise _checks.ArgumentTypeError(
+            f"keys must be a list of names, got {_checks.describe(keys)}")
+    if (not isinstance(size, Sequence) or isinstance(size, str) or len(size) != 2):
+        raise _checks.ArgumentTypeError(
+            f"size must be (width, height) in inches, got {_checks.describe(size)}")
+    size = (_positive("size width", size[0]), _positive("size height", size[1]))
+    columns = {}
+    for k in history.keys():
+        values = _checks.array(f"history[{k!r}]", history[k], ndim=1, kind="number",
+                               finite=False, nonempty=False)  # NaN: a diverged run, a gap
+        columns[str(k)] = [float(v) for v in values]
     n = len(columns.get("epoch", next(iter(columns.values()), [])))
     if n == 0:
-        raise ValueError("history is empty")
+        raise _checks.ArgumentError("history is empty")
     bad = {k: len(v) for k, v in columns.items() if len(v) != n}
     if bad:
-        raise ValueError(f"history columns must have one value per epoch ({n}), got {bad}")
+        raise _checks.ArgumentError(
+            f"history columns must have one value per epoch ({n}), got {bad}")
     epochs = columns.get("epoch", list(range(1, n + 1)))
     groups: dict[str, list[str]] = {}
     if keys is None:
@@ -323,10 +384,11 @@ def plot_history(history: Any, *, keys: Sequence[str] | None = None,
             names = [key] if key in columns else [f"train_{key}", f"val_{key}"]
             present = [name for name in names if name in columns]
             if not present:
-                raise ValueError(f"keys: {key!r} is not in the history; it has {list(columns)}")
+                raise _checks.ArgumentError(
+                    f"keys: {key!r} is not in the history; it has {list(columns)}")
             groups[key] = present
     if not groups:
-        raise ValueError(f"history has nothing to plot; it has {list(columns)}")
+        raise _checks.ArgumentError(f"history has nothing to plot; it has {list(columns)}")
     fig, axes = plt.subplots(1, len(groups), figsize=(size[0] * len(groups), size[1]),
                              squeeze=False)
     best = getattr(history, "best_epoch", None)
@@ -360,15 +422,14 @@ def plot_confusion_matrix(
     """
     m = _array(cm, "cm").astype(float)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise ValueError(f"cm must be a square matrix (K, K), got shape {m.shape}")
+        raise _checks.ArgumentError(f"cm must be a square matrix (K, K), got shape {m.shape}")
     if (m < 0).any():
-        raise ValueError("cm must hold counts >= 0")
+        raise _checks.ArgumentError("cm must hold counts >= 0")
     if normalize not in NORMALIZE:
-        raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
+        raise _checks.ArgumentError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
     k = len(m)
-    names = [str(i) for i in range(k)] if class_names is None else [str(c) for c in class_names]
-    if len(names) != k:
-        raise ValueError(f"class_names must have {k} entries, got {len(names)}")
+    names = ([str(i) for i in range(k)] if class_names is None
+             else [str(c) for c in _strings("class_names", class_names, k, "class")])
     if normalize is not None:
         total = {"true": m.sum(1, keepdims=True), "pred": m.sum(0, keepdims=True),
                  "all": m.sum()}[normalize]
@@ -391,33 +452,37 @@ def _binary_scores(y_true: Any, y_score: Any, name: str) -> tuple[np.ndarray, np
     t = _array(y_true, f"{name} y_true")
     s = _array(y_score, f"{name} y_score").astype(float)
     if t.ndim != 1 or s.shape != t.shape:
-        raise ValueError(f"{name}: y_true and y_score must be 1-D of the same length, got "
-                         f"{t.shape} and {s.shape}")
+        raise _checks.ArgumentError(
+            f"{name}: y_true and y_score must be 1-D of the same length, got "
+            f"{t.shape} and {s.shape}")
     if not np.isin(t, (0, 1)).all():
-        raise ValueError(f"{name}: y_true must be binary (0 or 1)")
+        raise _checks.ArgumentError(f"{name}: y_true must be binary (0 or 1)")
     if len(np.unique(t)) < 2:
-        raise ValueError(f"{name}: y_true must contain both classes")
+        raise _checks.ArgumentError(f"{name}: y_true must contain both classes")
     return t.astype(int), s
 
 
 def _named_curves(curves: Any, labels: Sequence[str] | None) -> list[tuple[str, Any, Any]]:
     if isinstance(curves, Mapping):
         if labels is not None:
-            raise ValueError("labels must be None when curves is a dict (its keys are the labels)")
+            raise _checks.ArgumentError(
+                "labels must be None when curves is a dict (its keys are the labels)")
         items = list(curves.items())
     else:
+        if not _listlike(curves):
+            raise _checks.ArgumentTypeError(
+                f"curves must be a {{label: (y_true, y_score)}} dict or a list of (y_true, "
+                f"y_score) pairs, got {_checks.describe(curves)}")
         items = list(curves)
-        names = [f"curve {i}" for i in range(len(items))] if labels is None else list(labels)
-        if len(names) != len(items):
-            raise ValueError(f"labels must have one entry per curve ({len(items)}), got "
-                             f"{len(names)}")
+        names = ([f"curve {i}" for i in range(len(items))] if labels is None
+                 else _strings("labels", labels, len(items), "curve"))
         items = list(zip(names, items, strict=True))
     if not items:
-        raise ValueError("curves is empty")
+        raise _checks.ArgumentError("curves is empty")
     out = []
     for name, pair in items:
-        if len(pair) != 2:
-            raise ValueError(f"curves[{name!r}] must be a pair (y_true, y_score)")
+        if not _listlike(pair) or len(pair) != 2:
+            raise _checks.ArgumentError(f"curves[{name!r}] must be a pair (y_true, y_score)")
         out.append((str(name), *_binary_scores(pair[0], pair[1], f"curves[{name!r}]")))
     return out
 
@@ -466,11 +531,17 @@ def _pr_frame(ax: Axes) -> None:
 
 
 def _folds(y_true_per_fold: Sequence[Any], y_score_per_fold: Sequence[Any]) -> list[tuple]:
+    for name, value in (("y_true_per_fold", y_true_per_fold),
+                        ("y_score_per_fold", y_score_per_fold)):
+        if not _listlike(value):
+            raise _checks.ArgumentTypeError(
+                f"{name} must be a list with one array per fold, got {_checks.describe(value)}")
     if len(y_true_per_fold) != len(y_score_per_fold):
-        raise ValueError(f"y_true_per_fold and y_score_per_fold must have the same number of "
-                         f"folds, got {len(y_true_per_fold)} and {len(y_score_per_fold)}")
+        raise _checks.ArgumentError(
+            f"y_true_per_fold and y_score_per_fold must have the same number of "
+            f"folds, got {len(y_true_per_fold)} and {len(y_score_per_fold)}")
     if not len(y_true_per_fold):
-        raise ValueError("y_true_per_fold is empty")
+        raise _checks.ArgumentError("y_true_per_fold is empty")
     return [_binary_scores(t, s, f"fold {i}")
             for i, (t, s) in enumerate(zip(y_true_per_fold, y_score_per_fold, strict=True))]
 
@@ -508,8 +579,8 @@ def plot_roc_folds(
     the band is the sample sd (``ddof=1``) of those TPRs, clipped to ``[0, 1]``.
     """
     folds = _folds(y_true_per_fold, y_score_per_fold)
-    if isinstance(n_grid, bool) or not isinstance(n_grid, int) or n_grid < 2:
-        raise ValueError(f"n_grid must be an int >= 2, got {n_grid!r}")
+    n_grid = _checks.integer("n_grid", n_grid, low=2)
+    show_folds = _checks.flag("show_folds", show_folds)
     grid = np.linspace(0, 1, n_grid)
     tprs, aucs = [], []
     for t, s in folds:
@@ -539,8 +610,8 @@ def plot_pr_folds(
     (the PASCAL VOC / COCO convention) on a common recall grid of ``n_grid`` points.
     """
     folds = _folds(y_true_per_fold, y_score_per_fold)
-    if isinstance(n_grid, bool) or not isinstance(n_grid, int) or n_grid < 2:
-        raise ValueError(f"n_grid must be an int >= 2, got {n_grid!r}")
+    n_grid = _checks.integer("n_grid", n_grid, low=2)
+    show_folds = _checks.flag("show_folds", show_folds)
     grid = np.linspace(0, 1, n_grid)
     precisions, aps = [], []
     for t, s in folds:
@@ -564,18 +635,21 @@ def _volume(volume: Any, label: Any, axis: int) -> tuple[np.ndarray, np.ndarray 
     if vol.ndim == 4 and vol.shape[0] == 1:
         vol = vol[0]
     if vol.ndim != 3:
-        raise ValueError(f"volume must have shape (D, H, W) or (1, D, H, W), got {vol.shape}")
+        raise _checks.ArgumentError(
+            f"volume must have shape (D, H, W) or (1, D, H, W), got {vol.shape}")
     if isinstance(axis, bool) or not isinstance(axis, int) or axis not in (0, 1, 2):
-        raise ValueError(f"axis must be 0, 1 or 2, got {axis!r}")
+        error = (_checks.ArgumentError if isinstance(axis, int) and not isinstance(axis, bool)
+                 else _checks.ArgumentTypeError)
+        raise error(f"axis must be 0, 1 or 2, got {_checks.describe(axis)}")
     if label is None:
         return vol, None
     lab = _array(label, "label")
     if lab.ndim == 4 and lab.shape[0] == 1:
         lab = lab[0]
     if lab.shape != vol.shape:
-        raise ValueError(f"label must have volume's shape {vol.shape}, got {lab.shape}")
+        raise _checks.ArgumentError(f"label must have volume's shape {vol.shape}, got {lab.shape}")
     if lab.dtype != bool and ((lab != np.round(lab)).any() or lab.min() < 0):
-        raise ValueError("label must hold integer labels >= 0 (0 = background)")
+        raise _checks.ArgumentError("label must hold integer labels >= 0 (0 = background)")
     return vol, lab.astype(int)
 
 
@@ -608,13 +682,15 @@ def slice_montage(
     labels, 0 = background) is painted over them as in :func:`overlay_mask`.
     """
     vol, lab = _volume(volume, label, axis)
-    _check_alpha(alpha)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    alpha = _check_alpha(alpha)
+    _check_colors(colors)
+    n = _checks.integer("n", n, low=1)
+    ncols = _checks.integer("ncols", ncols, low=1)
+    size = _positive("size", size)
     depth = vol.shape[axis]
     n = min(n, depth)
     indices = ((np.arange(n) + 0.5) * depth / n).astype(int)
-    ncols = max(1, min(ncols, n))
+    ncols = min(ncols, n)
     nrows = -(-n // ncols)
     fig = plt.figure(figsize=(size * ncols, size * nrows))
     for i, index in enumerate(indices):
@@ -643,7 +719,9 @@ def slice_viewer(
     run the notebook.
     """
     vol, lab = _volume(volume, label, axis)
-    _check_alpha(alpha)
+    alpha = _check_alpha(alpha)
+    _check_colors(colors)
+    static = _checks.flag("static", static)
     try:
         if static:
             raise ImportError

@@ -393,3 +393,39 @@ def test_find_roi_finds_the_dental_region_of_synthetic_panoramics():
     assert float(iou_fitted.mean()) >= 0.7
     assert float(iou_fitted.mean()) > float(iou_centre.mean())
     assert float(box_iou(boxes, truth).diag().mean()) >= 0.6
+
+
+# --- bad input (issue 14) -------------------------------------------------------------------
+
+
+def test_dac_cost_of_an_integer_map_equals_the_float_computation():
+    s = torch.randint(0, 255, (2, 10, 17), dtype=torch.uint8)
+    args = (8.0, 5.0, 2.0, 4.0, 10 / 17, torch.tensor([0.4, 1.6]))
+    cost = dac_cost(s, *args)
+    assert cost.dtype == torch.float32 and bool((cost > 0).all())
+    torch.testing.assert_close(cost, dac_cost(s.float(), *args))
+
+
+@pytest.mark.parametrize("box", [[30.0, 5.0, 10.0, 30.0], [0.0, 30.0, 10.0, 5.0]])
+def test_reversed_boxes_raise(box):
+    boxes = torch.tensor([box])
+    with pytest.raises(ValueError, match=r"boxes must be boxes .* x1 >= x0 and y1 >= y0"):
+        fit_aspect(boxes, 0.5)
+    with pytest.raises(ValueError, match=r"boxes must be boxes .* x1 >= x0 and y1 >= y0"):
+        auto_crop(torch.rand(40, 60), (10, 20), boxes=boxes)
+
+
+def test_zero_size_box_is_grown_to_one_pixel():
+    fitted = fit_aspect(torch.tensor([[5.0, 5.0, 5.0, 5.0]]), 1.0)
+    torch.testing.assert_close(fitted, torch.tensor([[4.5, 4.5, 5.5, 5.5]]))
+
+
+@pytest.mark.parametrize("stages", [2.5, 4.0, "4"])
+def test_find_roi_stages_must_be_an_integer(stages):
+    with pytest.raises(ValueError, match="stages must be an integer"):
+        find_roi(torch.rand(40, 40), stages=stages)
+
+
+def test_unknown_find_roi_keyword_raises_at_construction():
+    with pytest.raises(ValueError, match="stagez"):
+        AutoCrop((10, 20), stagez=3)
