@@ -61,9 +61,9 @@ def test_zero_val_and_determinism():
     ("kwargs", "match"),
     [
         ({"val": 0.6, "test": 0.5}, "val \\+ test"),
-        ({"val": -0.1}, "val must be a fraction"),
-        ({"test": 1.0}, "test must be a fraction"),
-        ({"test": "0.2"}, "test must be a fraction"),
+        ({"val": -0.1}, r"val must be a finite number in \[0.0, 1.0\)"),
+        ({"test": 1.0}, r"test must be a finite number in \[0.0, 1.0\)"),
+        ({"test": "0.2"}, r"test must be a finite number in \[0.0, 1.0\)"),
         ({"seed": -1}, "seed"),
         ({"seed": 1.5}, "seed"),
         ({"groups": np.arange(10)}, "groups must have shape"),
@@ -141,7 +141,8 @@ def test_balanced_holdout_equal_counts():
 
 
 @pytest.mark.parametrize(
-    ("n_test", "match"), [(61, "multiple of the 3"), (0, "positive"), (150, "has only 40")]
+    ("n_test", "match"),
+    [(61, "multiple of the 3"), (0, "n_test must be an integer >= 1"), (150, "has only 40")],
 )
 def test_balanced_holdout_bad_input(n_test, match):
     with pytest.raises(ValueError, match=match):

@@ -19,18 +19,21 @@ VolumeDataset              ``mask`` (1, D, H, W) float32 canal, ``affine`` (4, 4
 =========================  ===============================================================
 
 Detection items have a different number of boxes each: pass ``collate_fn=detection_collate``
-to the ``DataLoader``.
+to the ``DataLoader``. Bad arguments raise errors naming the argument (:mod:`dentpy._checks`).
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from dentpy import _checks
+from dentpy._checks import ArgumentError, ArgumentTypeError, describe
+from dentpy.data.io import _IndexOutOfRange
 from dentpy.data.synthetic import (
     MIN_PANORAMIC_SIZE,
     MIN_VOLUME_SIZE,
@@ -68,22 +71,36 @@ _FDI_LUT = np.zeros(49, np.int64)
 _FDI_LUT[list(FDI_ORDER)] = np.arange(1, 33)
 
 
+def _codes(name: str, value: object) -> torch.Tensor:
+    """Integer codes of any shape as an int64 tensor; floats raise instead of being truncated
+    (an empty list, which NumPy makes float, is accepted)."""
+    array = _checks.array(name, value, kind="number", nonempty=False)
+    if array.size and array.dtype.kind not in "iu":
+        raise ArgumentTypeError(f"{name} must hold integers (floats are not truncated), got "
+                                f"{describe(value)}")
+    return torch.as_tensor(array.astype(np.int64, copy=False))
+
+
 def fdi_to_class(fdi: Sequence[int] | np.ndarray | torch.Tensor) -> torch.Tensor:
-    """FDI numbers 11..48 to contiguous detection classes 1..32 (0 stays free for background)."""
-    f = torch.as_tensor(np.asarray(fdi), dtype=torch.int64)
+    """FDI numbers 11..48 to contiguous detection classes 1..32 (0 stays free for background).
+
+    ``fdi``: integers of any shape (an empty input gives an empty result); floats raise rather
+    than being truncated.
+    """
+    f = _codes("fdi", fdi)
     ok = (f >= 11) & (f <= 48) & (f % 10 >= 1) & (f % 10 <= 8)
     if not bool(ok.all()):
-        raise ValueError(
+        raise ArgumentError(
             f"fdi must hold FDI tooth numbers 11..18, 21..28, 31..38, 41..48, got {fdi}"
         )
     return torch.from_numpy(_FDI_LUT)[f]
 
 
 def class_to_fdi(cls: Sequence[int] | np.ndarray | torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`fdi_to_class`: classes 1..32 to FDI numbers."""
-    c = torch.as_tensor(np.asarray(cls), dtype=torch.int64)
+    """Inverse of :func:`fdi_to_class`: classes 1..32 (integers, any shape) to FDI numbers."""
+    c = _codes("cls", cls)
     if not bool(((c >= 1) & (c <= 32)).all()):
-        raise ValueError(f"cls must hold classes 1..32, got {cls}")
+        raise ArgumentError(f"cls must hold classes 1..32, got {cls}")
     return torch.tensor(FDI_ORDER, dtype=torch.int64)[c - 1]
 
 
@@ -105,20 +122,22 @@ class _Synthetic(Dataset):
         size: Sequence[int] = (256, 512),
         transform: Transform | None = None,
     ) -> None:
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-            raise ValueError(f"n must be a non-negative integer (number of items), got {n!r}")
+        n = _checks.integer("n", n, low=0)
         if transform is not None and not callable(transform):
-            raise ValueError(f"transform must be callable or None, got {transform!r}")
-        self.n, self.seed, self.size = int(n), check_seed(seed), tuple(size)
+            raise ArgumentTypeError(f"transform must be callable or None, got "
+                                    f"{describe(transform)}")
+        # fail here, not in the first worker
+        self.n, self.seed, self.size = n, check_seed(seed), check_size(size, self._min_size)
         self.transform = transform
-        check_size(self.size, self._min_size)  # fail here, not in the first worker
 
     def __len__(self) -> int:
         return self.n
 
     def _index(self, i: int) -> int:
-        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not -self.n <= i < self.n:
-            raise IndexError(f"index {i!r} out of range for a dataset of {self.n} items")
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            raise ArgumentTypeError(f"index must be an integer, got {describe(i)}")
+        if not -self.n <= i < self.n:
+            raise _IndexOutOfRange(f"index {i!r} out of range for a dataset of {self.n} items")
         return int(i) % self.n
 
     def sample(self, i: int) -> PanoramicSample:
@@ -164,11 +183,13 @@ class SegmentationDataset(_Synthetic):
         transform: Transform | None = None,
     ) -> None:
         super().__init__(n, seed=seed, size=size, transform=transform)
-        bad = [m for m in masks if m not in _MASKS]
-        if not masks or bad or isinstance(masks, str):
-            raise ValueError(
-                f"masks must be a non-empty sequence of {sorted(_MASKS)}, got {masks!r}"
-            )
+        expected = f"a non-empty sequence of {sorted(_MASKS)}"
+        if isinstance(masks, str | bytes | Mapping) or not isinstance(masks, Sequence):
+            raise ArgumentTypeError(f"masks must be {expected}, got {describe(masks)}")
+        if not masks:
+            raise ArgumentError(f"masks must be {expected}, got {masks!r}")
+        for number, mask in enumerate(masks):
+            _checks.choice(f"masks[{number}]", mask, tuple(_MASKS))
         self.masks = tuple(masks)
 
     def _item(self, s: PanoramicSample) -> dict:
@@ -191,18 +212,19 @@ def restoration_boxes(
     int64 of the restored teeth, in instance order. Restoration pixels outside every tooth
     (bridge pontics, which replace a missing tooth) give no box.
     """
-    inst = np.asarray(instance_mask)
-    rest = np.asarray(restoration_mask)
-    fdi = np.asarray(tooth_fdi).reshape(-1)
-    if inst.ndim != 2 or inst.dtype.kind not in "iu":
-        raise ValueError(f"instance_mask must be a 2-D integer array, got {inst.dtype} "
-                         f"{inst.shape}")
+    inst = _checks.array("instance_mask", instance_mask, ndim=2, kind="integer",
+                         nonempty=False)
+    rest = _checks.array("restoration_mask", restoration_mask, kind="number", nonempty=False)
+    fdi = _codes("tooth_fdi", tooth_fdi).numpy().reshape(-1)
     if rest.shape != inst.shape or rest.dtype.kind not in "biu":
-        raise ValueError(f"restoration_mask must be a bool/0-1 array of shape {inst.shape}, got "
-                         f"{rest.dtype} {rest.shape}")
+        raise ArgumentError(f"restoration_mask must be a bool/0-1 array of shape {inst.shape}, "
+                            f"got {rest.dtype} {rest.shape}")
+    if inst.size and int(inst.min()) < 0:
+        raise ArgumentError(f"instance_mask must hold ids >= 0 (0 is the background), got "
+                            f"{int(inst.min())}")
     if inst.size and int(inst.max()) > fdi.size:
-        raise ValueError(f"tooth_fdi has {fdi.size} entries but instance_mask has id "
-                         f"{int(inst.max())}")
+        raise ArgumentError(f"tooth_fdi has {fdi.size} entries but instance_mask has id "
+                            f"{int(inst.max())}")
     ids = inst[(rest != 0) & (inst > 0)]
     boxes, numbers = [], []
     for k in np.unique(ids):
@@ -240,11 +262,8 @@ class DetectionDataset(_Synthetic):
         transform: Transform | None = None,
     ) -> None:
         super().__init__(n, seed=seed, size=size, transform=transform)
-        if labels not in self.LABELS:
-            raise ValueError(f"labels must be one of {self.LABELS}, got {labels!r}")
-        if objects not in self.OBJECTS:
-            raise ValueError(f"objects must be one of {self.OBJECTS}, got {objects!r}")
-        self.labels, self.objects = labels, objects
+        self.labels = _checks.choice("labels", labels, self.LABELS)
+        self.objects = _checks.choice("objects", objects, self.OBJECTS)
 
     def _item(self, s: PanoramicSample) -> dict:
         parts = []  # (boxes, fdi, is_restoration)
@@ -311,8 +330,18 @@ def detection_collate(batch: Sequence[dict]) -> tuple[torch.Tensor, list[dict]]:
     Each target dict holds that item's variable-length ``boxes`` and ``labels`` (and any other
     non-image keys), the form torchvision's detection models take.
     """
+    if isinstance(batch, str | bytes | Mapping) or not isinstance(batch, Sequence):
+        raise ArgumentTypeError(f"batch must be a sequence of item dicts, got {describe(batch)}")
     if len(batch) == 0:
-        raise ValueError("batch must hold at least one item, got an empty sequence")
+        raise ArgumentError("batch must hold at least one item, got an empty sequence")
+    for number, item in enumerate(batch):
+        if not isinstance(item, Mapping) or not isinstance(item.get("image"), torch.Tensor):
+            raise ArgumentTypeError(f"batch[{number}] must be an item dict with an 'image' "
+                                    f"tensor, got {describe(item)}")
+    shapes = {tuple(b["image"].shape) for b in batch}
+    if len(shapes) > 1:
+        raise ArgumentError(f"batch images must all have the same shape to be stacked, got "
+                            f"{sorted(shapes)}")
     images = torch.stack([b["image"] for b in batch])
     targets = [{k: v for k, v in b.items() if k != "image"} for b in batch]
     return images, targets

@@ -24,7 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from dentpy.data.io import atomic_path
+from dentpy import _checks
+from dentpy._checks import ArgumentError, ArgumentTypeError, describe
+from dentpy.data.io import _existing, _MissingFileError, atomic_path
 
 OFFLINE_ENV = "DENTPY_OFFLINE"
 CHUNK = 1 << 20
@@ -51,6 +53,15 @@ class DatasetEntry:
     note: str = ""
 
     def __post_init__(self) -> None:
+        for field_name in ("name", "filename", "homepage", "licence", "citation", "note"):
+            value = getattr(self, field_name)
+            if not isinstance(value, str):
+                raise ArgumentTypeError(f"{field_name} must be a str, got {describe(value)}")
+        for field_name in ("url", "sha256"):
+            value = getattr(self, field_name)
+            if value is not None and not isinstance(value, str):
+                raise ArgumentTypeError(f"{field_name} must be a str or None, got "
+                                        f"{describe(value)}")
         if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", self.name):
             raise ValueError(f"name must be a lowercase slug, got {self.name!r}")
         if not self.filename or Path(self.filename).name != self.filename:
@@ -58,8 +69,8 @@ class DatasetEntry:
         if self.sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}", self.sha256):
             raise ValueError(f"sha256 must be 64 lowercase hex digits or None, got "
                              f"{self.sha256!r}")
-        if self.size is not None and (not isinstance(self.size, int) or self.size < 0):
-            raise ValueError(f"size must be a non-negative int or None, got {self.size!r}")
+        if self.size is not None:
+            _checks.integer("size", self.size, low=0)
 
 
 REGISTRY: dict[str, DatasetEntry] = {
@@ -111,15 +122,20 @@ REGISTRY: dict[str, DatasetEntry] = {
 def load_registry(path: str | os.PathLike) -> dict[str, DatasetEntry]:
     """Read a registry from JSON: ``{name: {filename, homepage, licence, citation, url,
     sha256, size, note}}`` (``url``, ``sha256``, ``size``, ``note`` optional)."""
-    path = Path(path)
+    try:
+        path = _existing(path)
+    except _MissingFileError:
+        raise _MissingFileError(f"registry file {str(path)!r} does not exist") from None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"registry file {str(path)!r} does not exist") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"registry {str(path)!r} is not valid JSON: {error}") from error
     if not isinstance(record, dict):
         raise ValueError(f"registry {str(path)!r} must map dataset names to entries")
+    malformed = [name for name, fields in record.items() if not isinstance(fields, dict)]
+    if malformed:
+        raise ValueError(f"registry {str(path)!r} has a malformed entry: {malformed[0]!r} must "
+                         "map to a dict of fields")
     try:
         return {name: DatasetEntry(name=name, **fields) for name, fields in record.items()}
     except TypeError as error:
@@ -131,6 +147,13 @@ def _registry(registry: Mapping[str, DatasetEntry] | str | os.PathLike | None):
         return REGISTRY
     if isinstance(registry, str | os.PathLike):
         return load_registry(registry)
+    if not isinstance(registry, Mapping):
+        raise ArgumentTypeError(f"registry must be None, a mapping {{name: DatasetEntry}} or "
+                                f"the path of a JSON registry, got {describe(registry)}")
+    bad = [name for name, entry in registry.items() if not isinstance(entry, DatasetEntry)]
+    if bad:
+        raise ArgumentTypeError(f"registry[{bad[0]!r}] must be a DatasetEntry, got "
+                                f"{describe(registry[bad[0]])}")
     return registry
 
 
@@ -144,6 +167,7 @@ def list_datasets(
 
 def sha256_of(path: str | os.PathLike) -> str:
     """Hex sha256 digest of a file, read in 1 MiB chunks."""
+    path = _existing(path)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
@@ -169,12 +193,12 @@ def fetch(
     ``allow_unverified=True``.
     """
     entries = _registry(registry)
-    if name not in entries:
-        raise ValueError(f"unknown dataset {name!r}; known: {sorted(entries)}")
+    if not isinstance(name, str) or name not in entries:
+        raise ArgumentError(f"unknown dataset {name!r}; known: {sorted(entries)}")
     entry = entries[name]
-    if not (isinstance(timeout, int | float) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    folder = Path(dest)
+    timeout = _checks.number("timeout", timeout, low=0.0, low_open=True)
+    allow_unverified = _checks.flag("allow_unverified", allow_unverified)
+    folder = _checks.output_path("dest", dest, kind="dir")
     target = folder / entry.filename
     if target.exists():
         if entry.sha256 is None:

@@ -9,16 +9,26 @@ The layout most public classification sets (and ``data_scripts/make_synthetic.py
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from dentpy.data.io import read_image, read_labels_csv
+from dentpy import _checks
+from dentpy._checks import ArgumentError, ArgumentTypeError, describe
+from dentpy.data.io import (
+    _columns,
+    _existing,
+    _IndexOutOfRange,
+    _MissingFileError,
+    _path,
+    read_image,
+    read_labels_csv,
+)
 
 # ITU-R BT.601 luma weights, to turn an RGB photo of a radiograph into one channel.
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -29,13 +39,14 @@ class ImageFolderCSV(Dataset):
 
     ``root``: the folder that image paths in the table are relative to. ``table``: a CSV path
     (relative to ``root`` or absolute) or a DataFrame. ``image_column``: the column of image
-    paths. ``label_columns``: columns returned with each item (default: all others); numbers
-    become 0-d tensors (int64 or float32), text stays text. Images are scaled by their dtype's
-    maximum (255 or 65535) unless ``max_value`` is given: a number for the whole set (e.g. 4095
-    for 12-bit data) or the name of a column holding each image's own value (the tables of
-    ``make_synthetic.py`` have one, ``"max_value"``, because 12- and 16-bit devices are mixed
-    there). RGB is converted to gray. ``transform``, if given, is called on the item dict and
-    returns it. Every listed file must exist when the dataset is built.
+    paths. ``label_columns``: columns (or one column name) returned with each item (default:
+    all others); numbers become 0-d tensors (int64 or float32), text stays text. Images are
+    scaled by their dtype's maximum (255 or 65535) unless ``max_value`` is given: a number for
+    the whole set (e.g. 4095 for 12-bit data) or the name of a column holding each image's own
+    value (the tables of ``make_synthetic.py`` have one, ``"max_value"``, because 12- and
+    16-bit devices are mixed there). RGB is converted to gray. ``transform``, if given, is
+    called on the item dict and returns it. Every listed file must exist when the dataset is
+    built.
     """
 
     def __init__(
@@ -48,19 +59,27 @@ class ImageFolderCSV(Dataset):
         max_value: float | str | None = None,
         transform: Callable[[dict], dict] | None = None,
     ) -> None:
-        self.root = Path(root)
+        self.root = _path("root", root)
+        if self.root.is_file():
+            raise ArgumentError(f"root must be a folder, got the file {str(self.root)!r}")
         if not self.root.is_dir():
-            raise FileNotFoundError(f"root folder {str(self.root)!r} does not exist")
+            raise _MissingFileError(f"root folder {str(self.root)!r} does not exist")
         if isinstance(table, pd.DataFrame):
             frame = table.reset_index(drop=True)
         else:
-            csv = Path(table)
-            frame = read_labels_csv(csv if csv.is_absolute() else self.root / csv)
+            csv = _path("table", table)
+            frame = read_labels_csv(_existing(csv if csv.is_absolute() else self.root / csv,
+                                              "table"))
+        if not isinstance(image_column, str):
+            raise ArgumentTypeError(f"image_column must be a column name (str), got "
+                                    f"{describe(image_column)}")
         if image_column not in frame.columns:
             raise ValueError(f"image_column {image_column!r} is not in the table; columns: "
                              f"{list(frame.columns)}")
         if label_columns is None:
             label_columns = [c for c in frame.columns if c != image_column]
+        else:
+            label_columns = _columns("label_columns", label_columns)
         missing = [c for c in label_columns if c not in frame.columns]
         if missing:
             raise ValueError(f"label_columns {missing} are not in the table; columns: "
@@ -74,18 +93,17 @@ class ImageFolderCSV(Dataset):
             scales = pd.to_numeric(frame[max_value], errors="coerce").to_numpy(np.float64)
             if not (np.isfinite(scales) & (scales > 0)).all():
                 raise ValueError(f"max_value column {max_value!r} must hold positive numbers")
-        elif max_value is not None and not (np.isfinite(max_value) and max_value > 0):
-            raise ValueError(
-                f"max_value must be a positive number, a column name or None, got {max_value!r}"
-            )
         else:
+            if max_value is not None:
+                max_value = _checks.number("max_value", max_value, low=0.0, low_open=True)
             scales = None
         if transform is not None and not callable(transform):
-            raise ValueError("transform must be callable or None")
+            raise ArgumentTypeError(f"transform must be callable or None, got "
+                                    f"{describe(transform)}")
         self.files = [str(f) for f in frame[image_column]]
         absent = [f for f in self.files if not (self.root / f).is_file()]
         if absent:
-            raise FileNotFoundError(f"{len(absent)} listed image(s) missing under "
+            raise _MissingFileError(f"{len(absent)} listed image(s) missing under "
                                     f"{str(self.root)!r}, e.g. {absent[:3]}")
         # One array per column, so an int column stays int beside a float one.
         self.labels = {c: frame[c].to_numpy() for c in label_columns}
@@ -97,8 +115,10 @@ class ImageFolderCSV(Dataset):
         return len(self.files)
 
     def __getitem__(self, index: int) -> dict:
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise ArgumentTypeError(f"index must be an integer, got {describe(index)}")
         if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} out of range for {len(self)} items")
+            raise _IndexOutOfRange(f"index {index} out of range for {len(self)} items")
         array = read_image(self.root / self.files[index])
         if self._scales is not None:
             scale = float(self._scales[index])

@@ -8,6 +8,11 @@ so orientation survives a round trip). Annotations: COCO JSON boxes (``[x, y, w,
 Every writer is atomic: it writes a temporary file in the target's folder and moves it into
 place only once complete, so a crash never leaves half a file; and it refuses to replace an
 existing file unless ``overwrite=True``.
+
+Bad arguments raise errors that name the argument (see :mod:`dentpy._checks`). A missing input
+file raises an error that is both a ``FileNotFoundError`` and a ``ValueError``; a target that
+exists without ``overwrite=True``, both a ``FileExistsError`` and a ``ValueError``. A file that
+exists but cannot be read (corrupt, another format) raises ``ValueError`` naming the path.
 """
 
 from __future__ import annotations
@@ -23,8 +28,46 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dentpy import _checks
+from dentpy._checks import ArgumentError, ArgumentTypeError, describe
+
 IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
+_NIFTI_MAX_NDIM = 7  # the NIfTI-1 header holds at most 7 dimensions
+
+
+class _MissingFileError(FileNotFoundError, ArgumentError):
+    """A path argument naming a file (or folder) that does not exist: both a
+    ``FileNotFoundError`` and a ``ValueError``."""
+
+
+class _ExistingFileError(FileExistsError, ArgumentError):
+    """A target path that exists and may not be replaced: both a ``FileExistsError`` and a
+    ``ValueError``."""
+
+
+class _IndexOutOfRange(IndexError, ArgumentError):
+    """An item index past the end of a dataset: an ``IndexError`` (which ends iteration over
+    the dataset) that is also a ``ValueError``."""
+
+
+def _path(name: str, value: object) -> Path:
+    """``value`` as a ``Path``; ``None``, numbers and empty strings raise naming ``name``."""
+    if not isinstance(value, str | os.PathLike) or str(value) == "":
+        raise ArgumentTypeError(f"{name} must be a path (str or os.PathLike), got "
+                                f"{describe(value)}")
+    return Path(value)
+
+
+def _existing(path: object, name: str = "path") -> Path:
+    """An existing file: a missing one raises :class:`_MissingFileError`, a folder
+    :class:`ArgumentError`."""
+    path = _path(name, path)
+    if path.is_dir():
+        raise ArgumentError(f"{name} must be a file, got the directory {str(path)!r}")
+    if not path.is_file():
+        raise _MissingFileError(f"{name}: no such file: {str(path)!r}")
+    return path
 
 
 @contextlib.contextmanager
@@ -36,11 +79,14 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator
     checked before writing and again (without a race, by hard link) when moving into place.
     On any error the temporary file is removed and ``path`` is left as it was.
     """
-    target = Path(path)
+    target = _checks.output_path("path", _path("path", path), kind="file")
+    overwrite = _checks.flag("overwrite", overwrite)
     if not target.parent.is_dir():
-        raise FileNotFoundError(f"folder {str(target.parent)!r} does not exist; create it first")
+        raise _MissingFileError(f"path: folder {str(target.parent)!r} does not exist; create it "
+                               "first")
     if target.exists() and not overwrite:
-        raise FileExistsError(f"{str(target)!r} exists; pass overwrite=True to replace it")
+        raise _ExistingFileError(f"path {str(target)!r} exists; pass overwrite=True to replace "
+                                 "it")
     temporary = target.parent / f".tmp-{secrets.token_hex(4)}-{target.name}"
     try:
         yield temporary
@@ -52,12 +98,14 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator
         try:
             os.link(temporary, target)
         except FileExistsError:
-            raise FileExistsError(
-                f"{str(target)!r} appeared while writing; pass overwrite=True to replace it"
+            raise _ExistingFileError(
+                f"path {str(target)!r} appeared while writing; pass overwrite=True to replace "
+                "it"
             ) from None
         except OSError:  # no hard links on this file system: check, then rename
             if target.exists():
-                raise FileExistsError(f"{str(target)!r} exists; pass overwrite=True") from None
+                raise _ExistingFileError(f"path {str(target)!r} exists; pass overwrite=True") \
+                    from None
             os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
@@ -68,14 +116,7 @@ def _suffix(path: Path, allowed: Sequence[str], what: str) -> str:
     for suffix in sorted(allowed, key=len, reverse=True):
         if name.endswith(suffix):
             return suffix
-    raise ValueError(f"path {str(path)!r} must end with one of {tuple(allowed)} for {what}")
-
-
-def _existing(path: str | os.PathLike) -> Path:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {str(path)!r}")
-    return path
+    raise ArgumentError(f"path {str(path)!r} must end with one of {tuple(allowed)} for {what}")
 
 
 # ----------------------------------------------------------------------------- PNG and JPEG
@@ -84,7 +125,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 
     Palette and 1-bit images become uint8; an alpha channel is dropped.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     path = _existing(path)
     _suffix(path, tuple(IMAGE_SUFFIXES), "an image")
@@ -97,7 +138,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
             elif mode in ("P", "PA", "RGBA", "CMYK", "YCbCr"):
                 image, mode = image.convert("RGB"), "RGB"
             array = np.asarray(image)
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+    except Exception as error:  # Pillow raises many types for broken files
         raise ValueError(f"{str(path)!r} is not a readable PNG/JPEG image: {error}") from error
     if mode.startswith("I;16"):
         return array.astype(np.uint16)
@@ -121,9 +162,9 @@ def write_image(
     """
     from PIL import Image
 
-    path = Path(path)
+    path = _path("path", path)
     fmt = IMAGE_SUFFIXES[_suffix(path, tuple(IMAGE_SUFFIXES), "an image")]
-    array = np.asarray(image)
+    array = _checks.array("image", image, kind=None, finite=False, nonempty=False)
     if array.dtype not in (np.uint8, np.uint16):
         raise ValueError(
             f"image must be uint8 or uint16, got dtype {array.dtype}; scale and cast it first, "
@@ -137,9 +178,8 @@ def write_image(
         raise ValueError("an RGB image must be uint8; 16-bit is supported for grayscale only")
     if fmt == "JPEG" and array.dtype != np.uint8:
         raise ValueError("JPEG holds 8-bit data only; write a uint16 image as PNG")
-    if not 1 <= quality <= 95:
-        raise ValueError(f"quality must be in [1, 95], got {quality}")
-    options = {"quality": int(quality)} if fmt == "JPEG" else {}
+    quality = _checks.integer("quality", quality, low=1, high=95)
+    options = {"quality": quality} if fmt == "JPEG" else {}
     pil = Image.fromarray(np.ascontiguousarray(array))
     with atomic_path(path, overwrite=overwrite) as temporary:
         pil.save(temporary, format=fmt, **options)
@@ -173,12 +213,11 @@ DICOM_TAGS = (
 def read_dicom(path: str | os.PathLike) -> DicomImage:
     """Read one DICOM file into a :class:`DicomImage` (pixels rescaled, spacing, metadata)."""
     import pydicom
-    from pydicom.errors import InvalidDicomError
 
     path = _existing(path)
     try:
         dataset = pydicom.dcmread(path)
-    except (InvalidDicomError, OSError, EOFError, ValueError) as error:
+    except Exception as error:  # pydicom raises many types for broken files
         raise ValueError(f"{str(path)!r} is not a readable DICOM file: {error}") from error
     if "PixelData" not in dataset:
         raise ValueError(f"{str(path)!r} holds no pixel data (PixelData tag missing)")
@@ -239,15 +278,22 @@ def make_affine(
     ``spacing``: 3 positive voxel sizes in mm; ``direction``: a 3×3 orthonormal matrix whose
     columns are the axis directions (default identity); ``origin``: world position of voxel 0.
     """
-    spacing = np.asarray(spacing, dtype=np.float64)
+    spacing = _checks.array("spacing", spacing, kind="number", finite=False, nonempty=False)
+    spacing = spacing.astype(np.float64)
     if spacing.shape != (3,) or not np.all(np.isfinite(spacing)) or np.any(spacing <= 0):
-        raise ValueError(f"spacing must be 3 positive finite numbers, got {spacing.tolist()}")
-    rotation = np.eye(3) if direction is None else np.asarray(direction, dtype=np.float64)
+        raise ArgumentError(f"spacing must be 3 positive finite numbers, got {spacing.tolist()}")
+    if direction is None:
+        rotation = np.eye(3)
+    else:
+        rotation = _checks.array("direction", direction, kind="number", nonempty=False)
+        rotation = rotation.astype(np.float64)
     if rotation.shape != (3, 3) or not np.allclose(rotation.T @ rotation, np.eye(3), atol=1e-6):
-        raise ValueError("direction must be a 3x3 orthonormal matrix")
-    origin = np.asarray(origin, dtype=np.float64)
+        raise ArgumentError(f"direction must be a 3x3 orthonormal matrix, got "
+                            f"{describe(direction)}")
+    origin = _checks.array("origin", origin, kind="number", finite=False, nonempty=False)
+    origin = origin.astype(np.float64)
     if origin.shape != (3,) or not np.all(np.isfinite(origin)):
-        raise ValueError(f"origin must be 3 finite numbers, got {origin.tolist()}")
+        raise ArgumentError(f"origin must be 3 finite numbers, got {origin.tolist()}")
     affine = np.eye(4)
     affine[:3, :3] = rotation * spacing
     affine[:3, 3] = origin
@@ -258,14 +304,13 @@ def read_nifti(path: str | os.PathLike) -> Volume:
     """Read a ``.nii`` / ``.nii.gz`` file into a :class:`Volume` (data in the stored dtype,
     scaled by ``scl_slope``/``scl_inter`` when the header sets them, and the affine)."""
     import nibabel as nib
-    from nibabel.filebasedimages import ImageFileError
 
     path = _existing(path)
     _suffix(path, NIFTI_SUFFIXES, "a NIfTI volume")
     try:
         image = nib.load(path)
         data = np.asanyarray(image.dataobj)
-    except (ImageFileError, OSError, EOFError, ValueError) as error:
+    except Exception as error:  # nibabel raises many types for broken files
         raise ValueError(f"{str(path)!r} is not a readable NIfTI file: {error}") from error
     return Volume(data=np.asarray(data), affine=np.asarray(image.affine, dtype=np.float64))
 
@@ -277,26 +322,33 @@ def write_nifti(
     *,
     overwrite: bool = False,
 ) -> Path:
-    """Write ``data`` (3-D or more, any numeric dtype but float16/bool) with its 4×4 ``affine``.
+    """Write ``data`` (3 to 7 dimensions, none of length 0; any integer dtype, float32 or
+    float64) with its 4×4 ``affine``.
 
     The dtype is stored as is (no scaling), and both the qform and sform carry the affine, so
-    ``read_nifti`` gives back the same array, dtype and orientation.
+    ``read_nifti`` gives back the same array, dtype and orientation. NaN and inf in float data
+    are stored as they are (NIfTI allows them, e.g. outside a brain mask).
     """
     import nibabel as nib
 
-    path = Path(path)
+    path = _path("path", path)
     _suffix(path, NIFTI_SUFFIXES, "a NIfTI volume")
-    array = np.asarray(data)
-    if array.ndim < 3:
-        raise ValueError(f"data must have at least 3 dimensions, got shape {array.shape}")
+    array = _checks.array("data", data, kind=None, finite=False, nonempty=False)
+    if not 3 <= array.ndim <= _NIFTI_MAX_NDIM:
+        raise ArgumentError(f"data must have at least 3 dimensions (at most "
+                            f"{_NIFTI_MAX_NDIM}), got shape {array.shape}")
     if array.dtype == np.bool_ or array.dtype.kind not in "iuf" or array.dtype == np.float16:
-        raise ValueError(f"data must be an integer, float32 or float64 array, got {array.dtype}")
-    affine = np.asarray(affine, dtype=np.float64)
+        raise ArgumentError(f"data must be an integer, float32 or float64 array, got "
+                            f"{array.dtype}")
+    if array.size == 0:
+        raise ArgumentError(f"data must not be empty (NIfTI cannot store a 0-length axis), got "
+                            f"shape {array.shape}")
+    affine = _checks.array("affine", affine, kind="number", finite=False).astype(np.float64)
     if affine.shape != (4, 4) or not np.all(np.isfinite(affine)):
-        raise ValueError(f"affine must be a finite 4x4 matrix, got shape {affine.shape}")
+        raise ArgumentError(f"affine must be a finite 4x4 matrix, got shape {affine.shape}")
     if abs(np.linalg.det(affine[:3, :3])) < 1e-12:
-        raise ValueError("affine must be invertible (its 3x3 part has determinant 0)")
-    image = nib.Nifti1Image(array, affine)
+        raise ArgumentError("affine must be invertible (its 3x3 part has determinant 0)")
+    image = nib.Nifti1Image(array, affine, dtype=array.dtype)
     image.set_data_dtype(array.dtype)
     image.set_qform(affine, code=1)
     image.set_sform(affine, code=1)
@@ -307,14 +359,25 @@ def write_nifti(
 
 # ----------------------------------------------------------------------------- COCO boxes
 def _check_boxes(boxes: np.ndarray, name: str) -> np.ndarray:
-    boxes = np.asarray(boxes, dtype=np.float64)
+    boxes = _checks.array(name, boxes, kind="number", finite=False, nonempty=False)
+    boxes = boxes.astype(np.float64)
     if boxes.size == 0:
         boxes = boxes.reshape(0, 4)
     if boxes.ndim != 2 or boxes.shape[1] != 4:
-        raise ValueError(f"{name} must have shape (N, 4), got {boxes.shape}")
+        raise ArgumentError(f"{name} must have shape (N, 4), got {boxes.shape}")
     if not np.all(np.isfinite(boxes)):
-        raise ValueError(f"{name} must be finite")
+        raise ArgumentError(f"{name} must be finite")
     return boxes
+
+
+def _whole(value: object) -> int:
+    """A JSON number that must be a whole number (``3`` or ``3.0``); ``3.5`` raises."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    number = float(value)
+    if not number.is_integer():
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return int(number)
 
 
 def read_coco(path: str | os.PathLike) -> dict:
@@ -334,10 +397,10 @@ def read_coco(path: str | os.PathLike) -> dict:
     ):
         raise ValueError(f"{str(path)!r} must hold lists 'images', 'annotations', 'categories'")
     try:
-        categories = {int(c["id"]): str(c["name"]) for c in record["categories"]}
+        categories = {_whole(c["id"]): str(c["name"]) for c in record["categories"]}
         images = [
-            {"id": int(i["id"]), "file_name": str(i["file_name"]),
-             "width": int(i["width"]), "height": int(i["height"])}
+            {"id": _whole(i["id"]), "file_name": str(i["file_name"]),
+             "width": _whole(i["width"]), "height": _whole(i["height"])}
             for i in record["images"]
         ]
     except (KeyError, TypeError, ValueError) as error:
@@ -346,7 +409,8 @@ def read_coco(path: str | os.PathLike) -> dict:
     for number, annotation in enumerate(record["annotations"]):
         where = f"{str(path)!r} annotations[{number}]"
         try:
-            image_id, category = int(annotation["image_id"]), int(annotation["category_id"])
+            image_id = _whole(annotation["image_id"])
+            category = _whole(annotation["category_id"])
             x, y, w, h = (float(v) for v in annotation["bbox"])
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{where}: needs image_id, category_id, bbox [x, y, w, h]") from error
@@ -381,35 +445,59 @@ def write_coco(
     may be left out); ``categories``: id → name. Boxes are stored as ``[x, y, w, h]`` with
     ``area = w * h``; annotation ids run 1, 2, ... in image order.
     """
-    path = Path(path)
+    path = _path("path", path)
     if not path.name.lower().endswith(".json"):
-        raise ValueError(f"path {str(path)!r} must end with .json for COCO annotations")
+        raise ArgumentError(f"path {str(path)!r} must end with .json for COCO annotations")
+    if not isinstance(categories, Mapping):
+        raise ArgumentTypeError(f"categories must be a mapping {{id: name}}, got "
+                                f"{describe(categories)}")
     if not categories:
-        raise ValueError("categories must name at least one category")
+        raise ArgumentError("categories must name at least one category")
+    for key in categories:
+        _checks.integer("categories key", key)
+    if isinstance(images, str | bytes | Mapping) or not isinstance(images, Sequence):
+        raise ArgumentTypeError(f"images must be a list of dicts, got {describe(images)}")
+    if not isinstance(targets, Mapping):
+        raise ArgumentTypeError(f"targets must be a mapping {{image id: target dict}}, got "
+                                f"{describe(targets)}")
     image_list = []
     for number, image in enumerate(images):
+        if not isinstance(image, Mapping):
+            raise ArgumentTypeError(f"images[{number}] must be a dict with id, file_name, "
+                                    f"width, height, got {describe(image)}")
         missing = {"id", "file_name", "width", "height"} - set(image)
         if missing:
-            raise ValueError(f"images[{number}] lacks {sorted(missing)}")
-        image_list.append({"id": int(image["id"]), "file_name": str(image["file_name"]),
-                           "width": int(image["width"]), "height": int(image["height"])})
+            raise ArgumentError(f"images[{number}] lacks {sorted(missing)}")
+        image_list.append({
+            "id": _checks.integer(f"images[{number}]['id']", image["id"]),
+            "file_name": str(image["file_name"]),
+            "width": _checks.integer(f"images[{number}]['width']", image["width"], low=1),
+            "height": _checks.integer(f"images[{number}]['height']", image["height"], low=1),
+        })
     known = {image["id"] for image in image_list}
     if len(known) != len(image_list):
-        raise ValueError("images must have distinct ids")
+        raise ArgumentError("images must have distinct ids")
     annotations = []
     for image_id in [image["id"] for image in image_list]:
         if image_id not in targets:
             continue
         target = targets[image_id]
+        if not isinstance(target, Mapping) or not {"boxes", "labels"} <= set(target):
+            raise ArgumentError(f"targets[{image_id}] must be a dict with 'boxes' and 'labels', "
+                                f"got {describe(target)}")
         boxes = _check_boxes(target["boxes"], f"targets[{image_id}]['boxes']")
-        labels = np.asarray(target["labels"]).reshape(-1)
+        labels = _checks.array(f"targets[{image_id}]['labels']", target["labels"],
+                               kind="integer", nonempty=False).reshape(-1)
         if len(labels) != len(boxes):
-            raise ValueError(f"targets[{image_id}]: {len(boxes)} boxes but {len(labels)} labels")
+            raise ArgumentError(f"targets[{image_id}]: {len(boxes)} boxes but {len(labels)} "
+                                "labels")
         if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
-            raise ValueError(f"targets[{image_id}]['boxes'] must be xyxy with x2 >= x1, y2 >= y1")
+            raise ArgumentError(f"targets[{image_id}]['boxes'] must be xyxy with x2 >= x1, "
+                                "y2 >= y1")
         for box, label in zip(boxes, labels, strict=True):
             if int(label) not in categories:
-                raise ValueError(f"targets[{image_id}]: label {int(label)} not in categories")
+                raise ArgumentError(f"targets[{image_id}]: label {int(label)} not in "
+                                    "categories")
             x1, y1, x2, y2 = (float(v) for v in box)
             annotations.append({
                 "id": len(annotations) + 1, "image_id": image_id, "category_id": int(label),
@@ -418,7 +506,7 @@ def write_coco(
             })
     unknown = set(targets) - known
     if unknown:
-        raise ValueError(f"targets has image ids {sorted(unknown)} that are not in images")
+        raise ArgumentError(f"targets has image ids {sorted(unknown)} that are not in images")
     record = {
         "images": image_list,
         "annotations": annotations,
@@ -430,18 +518,34 @@ def write_coco(
 
 
 # ----------------------------------------------------------------------------- CSV labels
+def _columns(name: str, value: object) -> list[str]:
+    """Column names: one name (a str) or a sequence of names."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping) or not isinstance(value, Sequence | np.ndarray | pd.Index):
+        raise ArgumentTypeError(f"{name} must be a column name or a sequence of column names, "
+                                f"got {describe(value)}")
+    columns = list(value)
+    bad = [c for c in columns if not isinstance(c, str)]
+    if bad:
+        raise ArgumentTypeError(f"{name} must hold column names (str), got {bad[:3]}")
+    return columns
+
+
 def read_labels_csv(
-    path: str | os.PathLike, *, required: Sequence[str] = ()
+    path: str | os.PathLike, *, required: str | Sequence[str] = ()
 ) -> pd.DataFrame:
-    """Read a CSV label table (one row per image) and check that ``required`` columns exist."""
+    """Read a CSV label table (one row per image) and check that ``required`` columns exist
+    (``required``: one column name or a sequence of them)."""
     path = _existing(path)
+    required = _columns("required", required)
     try:
         table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ValueError(f"{str(path)!r} is not a readable CSV table: {error}") from error
+    except (ValueError, UnicodeDecodeError) as error:  # pandas' parser errors are ValueErrors
+        raise ArgumentError(f"{str(path)!r} is not a readable CSV table: {error}") from error
     missing = [column for column in required if column not in table.columns]
     if missing:
-        raise ValueError(
+        raise ArgumentError(
             f"{str(path)!r} lacks columns {missing}; it has {list(table.columns)}"
         )
     return table
@@ -451,11 +555,13 @@ def write_labels_csv(
     path: str | os.PathLike, table: pd.DataFrame, *, overwrite: bool = False
 ) -> Path:
     """Write a label table as CSV (no index column) and return the path."""
-    path = Path(path)
+    path = _path("path", path)
     if not path.name.lower().endswith(".csv"):
-        raise ValueError(f"path {str(path)!r} must end with .csv")
-    if not isinstance(table, pd.DataFrame) or table.columns.empty:
-        raise ValueError("table must be a pandas DataFrame with at least one column")
+        raise ArgumentError(f"path {str(path)!r} must end with .csv")
+    if not isinstance(table, pd.DataFrame):
+        raise ArgumentTypeError(f"table must be a pandas DataFrame, got {describe(table)}")
+    if table.columns.empty:
+        raise ArgumentError("table must be a pandas DataFrame with at least one column")
     with atomic_path(path, overwrite=overwrite) as temporary:
         table.to_csv(temporary, index=False)
     return path

@@ -4,11 +4,11 @@ All functions take the per-item ``labels`` (class ids or names, shape (N,)) firs
 int64 index arrays into them. ``groups`` (shape (N,), e.g. patient ids) makes a split
 patient-level: every item of a group lands in the same part, so no patient is seen in both
 training and testing. Built on scikit-learn's splitters; ``seed`` makes every split repeatable.
+Bad arguments raise errors naming the argument (see :mod:`dentpy._checks`).
 """
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
@@ -21,35 +21,47 @@ from sklearn.model_selection import (
     train_test_split,
 )
 
+from dentpy import _checks
+from dentpy._checks import ArgumentError, ArgumentTypeError, describe
+
+
+def _values(name: str, value: object) -> np.ndarray:
+    """A 1-D array of class ids, names or patient ids (numbers or text, NaN-free)."""
+    if value is None or isinstance(value, str | bytes | Mapping):
+        raise ArgumentTypeError(f"{name} must be a 1-D sequence of class ids or names, got "
+                                f"{describe(value)}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:  # ragged lists
+        raise ArgumentTypeError(f"{name} must be a 1-D sequence, got {describe(value)}: "
+                                f"{error}") from error
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise ArgumentError(f"{name} must not contain NaN or infinity")
+    return array
+
 
 def _labels(labels: Sequence | np.ndarray) -> np.ndarray:
-    array = np.asarray(labels)
+    array = _values("labels", labels)
     if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"labels must be a non-empty 1-D sequence, got shape {array.shape}")
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-        raise ValueError("labels must not contain NaN or infinity")
+        raise ArgumentError(f"labels must be a non-empty 1-D sequence, got shape {array.shape}")
     return array
 
 
 def _groups(groups: Sequence | np.ndarray | None, n: int) -> np.ndarray | None:
     if groups is None:
         return None
-    array = np.asarray(groups)
+    array = _values("groups", groups)
     if array.shape != (n,):
-        raise ValueError(f"groups must have shape ({n},) like labels, got {array.shape}")
+        raise ArgumentError(f"groups must have shape ({n},) like labels, got {array.shape}")
     return array
 
 
 def _seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    return _checks.integer("seed", seed, low=0)
 
 
 def _fraction(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a fraction in [0, 1), got {value!r}")
-    return float(value)
+    return _checks.number(name, value, low=0.0, high=1.0, high_open=True)
 
 
 def _holdout(
@@ -112,7 +124,9 @@ def train_val_test_split(
     labels = _labels(labels)
     val, test = _fraction(val, "val"), _fraction(test, "test")
     if val + test >= 1:
-        raise ValueError(f"val + test must be below 1 to leave a training set, got {val + test}")
+        raise ArgumentError(f"val + test must be below 1 to leave a training set, got "
+                            f"{val + test}")
+    stratify = _checks.flag("stratify", stratify)
     groups = _groups(groups, len(labels))
     seed = _seed(seed)
     index = np.arange(len(labels))
@@ -135,11 +149,12 @@ def kfold(
     """Yield ``k`` pairs (train_idx, val_idx): every item is validated exactly once.
 
     Uses ``StratifiedKFold``, ``StratifiedGroupKFold``, ``GroupKFold`` or ``KFold`` (shuffled
-    with ``seed``) depending on ``stratify`` and ``groups``.
+    with ``seed``) depending on ``stratify`` and ``groups``. The arguments are checked when
+    ``kfold`` is called, not when the first fold is taken.
     """
     labels = _labels(labels)
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 2:
-        raise ValueError(f"k must be an integer >= 2, got {k!r}")
+    k = _checks.integer("k", k, low=2)
+    stratify = _checks.flag("stratify", stratify)
     groups = _groups(groups, len(labels))
     seed = _seed(seed)
     if groups is not None and len(np.unique(groups)) < k:
@@ -162,6 +177,10 @@ def kfold(
         names, codes = np.unique(groups, return_inverse=True)
         groups = np.random.default_rng(seed).permutation(len(names))[codes]
         splitter = GroupKFold(n_splits=k)
+    return _folds(splitter, labels, groups)
+
+
+def _folds(splitter, labels: np.ndarray, groups: np.ndarray | None) -> Iterator:
     for train_idx, val_idx in splitter.split(np.zeros(len(labels)), labels, groups):
         yield np.sort(train_idx).astype(np.int64), np.sort(val_idx).astype(np.int64)
 
@@ -180,8 +199,7 @@ def balanced_holdout(
     labels = _labels(labels)
     seed = _seed(seed)
     classes, counts = np.unique(labels, return_counts=True)
-    if isinstance(n_test, bool) or not isinstance(n_test, numbers.Integral) or n_test <= 0:
-        raise ValueError(f"n_test must be a positive integer, got {n_test!r}")
+    n_test = _checks.integer("n_test", n_test, low=1)
     if n_test % len(classes):
         raise ValueError(f"n_test={n_test} must be a multiple of the {len(classes)} classes")
     per_class = n_test // len(classes)
@@ -210,20 +228,36 @@ def check_leakage(
     shared indices (as ``("index", i)``) and groups (as ``("group", g)``); empty if clean.
     With ``raise_error`` (the default) any leak raises ``ValueError`` carrying the report.
     """
+    if not isinstance(splits, Mapping):
+        raise ArgumentTypeError(f"splits must be a mapping {{name: indices}}, e.g. "
+                                f"{{'train': ..., 'test': ...}}, got {describe(splits)}")
     if len(splits) < 2:
-        raise ValueError(f"splits must map at least 2 names to indices, got {list(splits)}")
+        raise ArgumentError(f"splits must map at least 2 names to indices, got {list(splits)}")
+    raise_error = _checks.flag("raise_error", raise_error)
     arrays = {}
     for name, indices in splits.items():
+        where = f"splits[{name!r}]"
+        if indices is None or isinstance(indices, str | bytes | Mapping):
+            raise ArgumentTypeError(f"{where} must be a 1-D array of integer indices, got "
+                                    f"{describe(indices)}")
         array = np.asarray(indices)
         if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
-            raise ValueError(f"splits[{name!r}] must be a 1-D array of integer indices")
+            raise ArgumentError(f"{where} must be a 1-D array of integer indices, got "
+                                f"{describe(indices)}")
+        if array.size and array.min() < 0:
+            # -1 would silently name the last item: refuse negative indices outright
+            raise ArgumentError(f"{where} must hold indices >= 0, got {int(array.min())}")
         arrays[name] = array
-    group_array = None if groups is None else np.asarray(groups)
-    if group_array is not None:
+    group_array = None
+    if groups is not None:
+        group_array = _values("groups", groups)
+        if group_array.ndim != 1:
+            raise ArgumentError(f"groups must be 1-D (one group per item), got shape "
+                                f"{group_array.shape}")
         for name, array in arrays.items():
-            if array.size and (array.min() < 0 or array.max() >= len(group_array)):
-                raise ValueError(f"splits[{name!r}] has indices outside groups (length "
-                                 f"{len(group_array)})")
+            if array.size and array.max() >= len(group_array):
+                raise ArgumentError(f"splits[{name!r}] has indices outside groups (length "
+                                    f"{len(group_array)})")
     report: dict[str, list] = {}
     names = list(arrays)
     for a_pos, a in enumerate(names):

@@ -26,14 +26,14 @@ control how far the phantom departs from the paper's assumptions.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from dentpy import _checks
 from dentpy.chromophores import M_EMP
-from dentpy.data.synthetic._common import check_seed
+from dentpy.data.synthetic._common import check_index, check_seed
 
 __all__ = ["GINGIVA_CLASSES", "MIN_GINGIVA_SIZE", "GingivaSample", "make_gingiva"]
 
@@ -66,10 +66,7 @@ class GingivaSample:
 
 
 def _check_unit(name: str, value: object, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            0 <= value <= high):
-        raise ValueError(f"{name} must be a number in [0, {high}], got {value!r}")
-    return float(value)
+    return _checks.number(name, value, low=0.0, high=high)
 
 
 def _field(rng: np.random.Generator, size: int, sigma: float) -> np.ndarray:
@@ -104,13 +101,11 @@ def make_gingiva(
     crosstalk : share of each band's response that comes from its neighbouring bands
         (0: the camera sees the paper's three single wavelengths, M_EMP up to the jitter).
     """
-    if isinstance(index, bool) or not isinstance(index, numbers.Integral) or index < 0:
-        raise ValueError(f"index must be a non-negative integer, got {index!r}")
+    index = check_index(index)
     seed = check_seed(seed)
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < MIN_GINGIVA_SIZE:
-        raise ValueError(f"size must be an integer >= {MIN_GINGIVA_SIZE}, got {size!r}")
-    if label is not None and (isinstance(label, bool) or label not in (0, 1)):
-        raise ValueError(f"label must be 0, 1 or None, got {label!r}")
+    size = _checks.integer("size", size, low=MIN_GINGIVA_SIZE)
+    if label is not None:
+        label = _checks.integer("label", label, low=0, high=1)
     noise = _check_unit("noise", noise, 0.2)
     shading = _check_unit("shading", shading, 0.9)
     background = _check_unit("background", background, 2.0)

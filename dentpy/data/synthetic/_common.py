@@ -10,12 +10,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dentpy import _checks
+from dentpy._checks import ArgumentError, ArgumentTypeError
+
 
 def check_seed(seed: object, name: str = "seed") -> int:
     """Return ``seed`` as an int; it must be a non-negative integer (not a bool or a float)."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    return _checks.integer(name, seed, low=0)
+
+
+def check_index(index: object, name: str = "index") -> int:
+    """Return ``index`` (of an item of a synthetic world) as a non-negative int."""
+    return _checks.integer(name, index, low=0)
 
 
 def check_size(size: object, minimum: Sequence[int], name: str = "size") -> tuple[int, ...]:
@@ -28,7 +34,8 @@ def check_size(size: object, minimum: Sequence[int], name: str = "size") -> tupl
             for v, m in zip(size, minimum, strict=True)
         )
     if not ok:
-        raise ValueError(
+        sequence = isinstance(size, Sequence) and not isinstance(size, str)
+        raise (ArgumentError if sequence else ArgumentTypeError)(
             f"{name} must be a sequence of {n} integers, each at least {tuple(minimum)}, "
             f"got {size!r}"
         )

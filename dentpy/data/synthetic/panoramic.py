@@ -23,8 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from dentpy import _checks
 from dentpy.data.synthetic._common import (
     Frame,
+    check_index,
     check_seed,
     check_size,
     ellipse,
@@ -89,8 +91,7 @@ class PanoramicSample:
 
 def restoration_class(count: int) -> int:
     """DAC class (0..4) of a number of restored teeth: 0, 1-3, 4-6, 7-11, 12-32."""
-    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or not 0 <= count <= 32:
-        raise ValueError(f"count must be an integer in [0, 32], got {count!r}")
+    count = _checks.integer("count", count, low=0, high=32)
     return int(np.searchsorted((1, 4, 7, 12), count, side="right"))
 
 
@@ -253,12 +254,6 @@ def _expose(rng: np.random.Generator, att: np.ndarray, device: int) -> np.ndarra
     return np.clip(img, 0.0, 1.0, out=img)
 
 
-def _check_index(index: object) -> int:
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
-        raise ValueError(f"index must be a non-negative integer, got {index!r}")
-    return int(index)
-
-
 def make_panoramic(
     index: int,
     *,
@@ -280,11 +275,10 @@ def make_panoramic(
     -------
     PanoramicSample with the image and every label (masks are (H, W), boxes xyxy in pixels).
     """
-    index = _check_index(index)
+    index = check_index(index)
     seed = check_seed(seed)
     hw = check_size(size, MIN_PANORAMIC_SIZE)
-    if dtype not in _OUTPUTS:
-        raise ValueError(f"dtype must be one of {sorted(_OUTPUTS)}, got {dtype!r}")
+    _checks.choice("dtype", dtype, tuple(_OUTPUTS))
     rng = rng_for(seed, index)
     H, W = hw
     frame = _frame(rng, hw)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from dentpy.data.synthetic._common import check_seed, check_size, rng_for
+from dentpy.data.synthetic._common import check_index, check_seed, check_size, rng_for
 
 __all__ = ["MIN_VOLUME_SIZE", "VolumeSample", "make_volume"]
 
@@ -64,8 +64,7 @@ def make_volume(
     the patient's right to left, each turned by a few degrees; the field of view is about
     40 x 70 x 90 mm whatever the size, so larger sizes mean finer (anisotropic) voxels.
     """
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
-        raise ValueError(f"index must be a non-negative integer, got {index!r}")
+    index = check_index(index)
     seed = check_seed(seed)
     shape = check_size(size, MIN_VOLUME_SIZE)
     rng = rng_for(seed, index)
