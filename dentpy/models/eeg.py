@@ -29,6 +29,10 @@ __all__ = ["DeepConvNet", "EEGNet", "max_norm_"]
 def max_norm_(weight: Tensor, max_value: float) -> Tensor:
     """Rescale, in place, each output unit's weights (rows of dim 0) to an L2 norm of at most
     ``max_value``; units already within the bound are unchanged. Returns ``weight``."""
+    if not isinstance(weight, Tensor):
+        _checks.fail("weight", "a tensor (it is changed in place)", weight, wrong_type=True)
+    _checks.tensor("weight", weight, ndim=(2, 3, 4, 5), kind="float")
+    max_value = _checks.number("max_value", max_value, low=0.0, low_open=True)
     with torch.no_grad():
         weight.copy_(torch.renorm(weight, p=2, dim=0, maxnorm=max_value))
     return weight
