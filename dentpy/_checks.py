@@ -36,6 +36,20 @@ class ArgumentTypeError(ArgumentError, TypeError):
     """An argument of the wrong kind (also a ``TypeError``, as Python's own checks raise)."""
 
 
+class MissingPathError(ArgumentError, FileNotFoundError):
+    """A path argument naming a file or folder that does not exist (also a
+    ``FileNotFoundError``, so code that catches the OS error keeps working)."""
+
+
+class ExistingPathError(ArgumentError, FileExistsError):
+    """A target path that exists and may not be replaced (also a ``FileExistsError``)."""
+
+
+class IndexOutOfRangeError(ArgumentError, IndexError):
+    """An item index past the end of a dataset: an ``IndexError`` (which ends a ``for`` loop
+    over the dataset) that is also a ``ValueError``."""
+
+
 def describe(value: Any) -> str:
     """A short description of ``value`` for an error message: its repr (cut) and its type."""
     if isinstance(value, torch.Tensor):
@@ -216,6 +230,14 @@ def tensor(
     return value
 
 
+def item_index(name: str, value: Any, length: int) -> int:
+    """An index into ``length`` items, negative ones counted from the end, as ``0..length-1``."""
+    value = integer(name, value)
+    if not -length <= value < length:
+        raise IndexOutOfRangeError(f"{name} {value} is out of range for {length} items")
+    return value % length
+
+
 def same_length(**named: Any) -> int:
     """The common length of the named sequences; raises when they differ."""
     lengths = {name: len(value) for name, value in named.items()}
@@ -248,7 +270,7 @@ def existing_path(
     """A path that exists (and is a file or a directory when ``kind`` says so)."""
     path = _as_path(name, value)
     if not path.exists():
-        raise ArgumentError(f"{name} does not exist: {str(path)!r}")
+        raise MissingPathError(f"{name} does not exist: {str(path)!r}")
     if kind == "file" and not path.is_file():
         raise ArgumentError(f"{name} must be a file, got the directory {str(path)!r}")
     if kind == "dir" and not path.is_dir():

@@ -24,7 +24,6 @@ to the ``DataLoader``. Bad arguments raise errors naming the argument (:mod:`den
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -33,7 +32,6 @@ from torch.utils.data import Dataset
 
 from dentpy import _checks
 from dentpy._checks import ArgumentError, ArgumentTypeError, describe
-from dentpy.data.io import _IndexOutOfRange
 from dentpy.data.synthetic import (
     MIN_PANORAMIC_SIZE,
     MIN_VOLUME_SIZE,
@@ -134,11 +132,7 @@ class _Synthetic(Dataset):
         return self.n
 
     def _index(self, i: int) -> int:
-        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
-            raise ArgumentTypeError(f"index must be an integer, got {describe(i)}")
-        if not -self.n <= i < self.n:
-            raise _IndexOutOfRange(f"index {i!r} out of range for a dataset of {self.n} items")
-        return int(i) % self.n
+        return _checks.item_index("index", i, self.n)
 
     def sample(self, i: int) -> PanoramicSample:
         """The full :class:`PanoramicSample` of item ``i`` (all labels, numpy arrays)."""

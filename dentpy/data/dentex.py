@@ -171,10 +171,7 @@ class DentexDataset(Dataset):
         return len(self._records)
 
     def __getitem__(self, index: int) -> dict:
-        index = _checks.integer("index", index)
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} is out of range for {len(self)} images")
-        index %= len(self)
+        index = _checks.item_index("index", index, len(self))
         record = self._records[index]
         boxes = torch.from_numpy(record["boxes"].copy())
         item = {"image": gray_float(read_image(record["path"])), "boxes": boxes,

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dentpy import _checks
-from dentpy._checks import ArgumentError, ArgumentTypeError, describe
-from dentpy.data.io import _existing, _MissingFileError, atomic_path
+from dentpy._checks import ArgumentError, ArgumentTypeError, MissingPathError, describe
+from dentpy.data.io import _existing, atomic_path
 
 OFFLINE_ENV = "DENTPY_OFFLINE"
 CHUNK = 1 << 20
@@ -124,8 +124,8 @@ def load_registry(path: str | os.PathLike) -> dict[str, DatasetEntry]:
     sha256, size, note}}`` (``url``, ``sha256``, ``size``, ``note`` optional)."""
     try:
         path = _existing(path)
-    except _MissingFileError:
-        raise _MissingFileError(f"registry file {str(path)!r} does not exist") from None
+    except MissingPathError:
+        raise MissingPathError(f"registry file {str(path)!r} does not exist") from None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -9,7 +9,6 @@ The layout most public classification sets (and ``data_scripts/make_synthetic.py
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Callable, Sequence
 
@@ -23,8 +22,6 @@ from dentpy._checks import ArgumentError, ArgumentTypeError, describe
 from dentpy.data.io import (
     _columns,
     _existing,
-    _IndexOutOfRange,
-    _MissingFileError,
     _path,
     read_image,
     read_labels_csv,
@@ -63,7 +60,7 @@ class ImageFolderCSV(Dataset):
         if self.root.is_file():
             raise ArgumentError(f"root must be a folder, got the file {str(self.root)!r}")
         if not self.root.is_dir():
-            raise _MissingFileError(f"root folder {str(self.root)!r} does not exist")
+            raise _checks.MissingPathError(f"root folder {str(self.root)!r} does not exist")
         if isinstance(table, pd.DataFrame):
             frame = table.reset_index(drop=True)
         else:
@@ -103,7 +100,7 @@ class ImageFolderCSV(Dataset):
         self.files = [str(f) for f in frame[image_column]]
         absent = [f for f in self.files if not (self.root / f).is_file()]
         if absent:
-            raise _MissingFileError(f"{len(absent)} listed image(s) missing under "
+            raise _checks.MissingPathError(f"{len(absent)} listed image(s) missing under "
                                     f"{str(self.root)!r}, e.g. {absent[:3]}")
         # One array per column, so an int column stays int beside a float one.
         self.labels = {c: frame[c].to_numpy() for c in label_columns}
@@ -115,10 +112,7 @@ class ImageFolderCSV(Dataset):
         return len(self.files)
 
     def __getitem__(self, index: int) -> dict:
-        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-            raise ArgumentTypeError(f"index must be an integer, got {describe(index)}")
-        if not -len(self) <= index < len(self):
-            raise _IndexOutOfRange(f"index {index} out of range for {len(self)} items")
+        index = _checks.item_index("index", index, len(self))
         array = read_image(self.root / self.files[index])
         if self._scales is not None:
             scale = float(self._scales[index])

@@ -29,26 +29,17 @@ import numpy as np
 import pandas as pd
 
 from dentpy import _checks
-from dentpy._checks import ArgumentError, ArgumentTypeError, describe
+from dentpy._checks import (
+    ArgumentError,
+    ArgumentTypeError,
+    ExistingPathError,
+    MissingPathError,
+    describe,
+)
 
 IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 _NIFTI_MAX_NDIM = 7  # the NIfTI-1 header holds at most 7 dimensions
-
-
-class _MissingFileError(FileNotFoundError, ArgumentError):
-    """A path argument naming a file (or folder) that does not exist: both a
-    ``FileNotFoundError`` and a ``ValueError``."""
-
-
-class _ExistingFileError(FileExistsError, ArgumentError):
-    """A target path that exists and may not be replaced: both a ``FileExistsError`` and a
-    ``ValueError``."""
-
-
-class _IndexOutOfRange(IndexError, ArgumentError):
-    """An item index past the end of a dataset: an ``IndexError`` (which ends iteration over
-    the dataset) that is also a ``ValueError``."""
 
 
 def _path(name: str, value: object) -> Path:
@@ -60,13 +51,13 @@ def _path(name: str, value: object) -> Path:
 
 
 def _existing(path: object, name: str = "path") -> Path:
-    """An existing file: a missing one raises :class:`_MissingFileError`, a folder
+    """An existing file: a missing one raises :class:`MissingPathError`, a folder
     :class:`ArgumentError`."""
     path = _path(name, path)
     if path.is_dir():
         raise ArgumentError(f"{name} must be a file, got the directory {str(path)!r}")
     if not path.is_file():
-        raise _MissingFileError(f"{name}: no such file: {str(path)!r}")
+        raise MissingPathError(f"{name}: no such file: {str(path)!r}")
     return path
 
 
@@ -82,10 +73,10 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator
     target = _checks.output_path("path", _path("path", path), kind="file")
     overwrite = _checks.flag("overwrite", overwrite)
     if not target.parent.is_dir():
-        raise _MissingFileError(f"path: folder {str(target.parent)!r} does not exist; create it "
+        raise MissingPathError(f"path: folder {str(target.parent)!r} does not exist; create it "
                                "first")
     if target.exists() and not overwrite:
-        raise _ExistingFileError(f"path {str(target)!r} exists; pass overwrite=True to replace "
+        raise ExistingPathError(f"path {str(target)!r} exists; pass overwrite=True to replace "
                                  "it")
     temporary = target.parent / f".tmp-{secrets.token_hex(4)}-{target.name}"
     try:
@@ -98,13 +89,13 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator
         try:
             os.link(temporary, target)
         except FileExistsError:
-            raise _ExistingFileError(
+            raise ExistingPathError(
                 f"path {str(target)!r} appeared while writing; pass overwrite=True to replace "
                 "it"
             ) from None
         except OSError:  # no hard links on this file system: check, then rename
             if target.exists():
-                raise _ExistingFileError(f"path {str(target)!r} exists; pass overwrite=True") \
+                raise ExistingPathError(f"path {str(target)!r} exists; pass overwrite=True") \
                     from None
             os.replace(temporary, target)
     finally:

@@ -122,10 +122,7 @@ class TuftsDataset(Dataset):
         return len(self._records)
 
     def __getitem__(self, index: int) -> dict:
-        index = _checks.integer("index", index)
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} is out of range for {len(self)} images")
-        index %= len(self)
+        index = _checks.item_index("index", index, len(self))
         record = self._records[index]
         image = gray_float(read_image(record["path"]))
         boxes, fdi = torch.from_numpy(record["boxes"].copy()), torch.from_numpy(record["fdi"])
