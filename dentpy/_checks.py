@@ -101,6 +101,13 @@ def integer(name: str, value: Any, *, low: int | None = None, high: int | None =
     return value
 
 
+def integer_pair(name: str, value: Any, *, low: int = 1) -> tuple[int, int]:
+    """Two integers ``>= low``, such as an image size ``(H, W)`` in pixels."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence) or len(value) != 2:
+        fail(name, f"two integers >= {low}, such as (H, W)", value, wrong_type=True)
+    return (integer(f"{name}[0]", value[0], low=low), integer(f"{name}[1]", value[1], low=low))
+
+
 def number(
     name: str,
     value: Any,

@@ -128,10 +128,7 @@ def check_size(size: Sequence[int] | None) -> tuple[int, int] | None:
     """``size`` (H, W) in pixels, or None to keep each image's own size."""
     if size is None:
         return None
-    if isinstance(size, str) or not isinstance(size, Sequence) or len(size) != 2:
-        _checks.fail("size", "(height, width) in pixels or None", size)
-    height = _checks.integer("size[0]", size[0], low=16)
-    return height, _checks.integer("size[1]", size[1], low=16)
+    return _checks.integer_pair("size", size, low=16)
 
 
 def resize(item: dict, size: tuple[int, int] | None, masks: Sequence[str]) -> dict:

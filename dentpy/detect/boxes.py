@@ -16,6 +16,7 @@ is empty (both of area 0) get IoU 0, not NaN, and their GIoU is 0 as well.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -121,6 +122,31 @@ def _check_labels(labels: Any, n: int, name: str = "labels", *,
                                     f"[{int(labels.min())}, {int(labels.max())}]")
     return labels
 
+
+
+def _check_targets(targets: Any, batch: int, num_classes: int) -> list[tuple[Tensor, Tensor]]:
+    """Detection targets: a list of ``batch`` dicts, each with ``boxes`` (n, 4) xyxy of positive
+    width and height and ``labels`` (n,) integers in ``[0, num_classes)``; their (boxes, labels)."""
+    if isinstance(targets, str | bytes) or not isinstance(targets, Sequence):
+        raise _checks.ArgumentTypeError(f"targets must be a list of {batch} dicts (one per "
+                                        f"image) with 'boxes' and 'labels', got "
+                                        f"{_checks.describe(targets)}")
+    if len(targets) != batch:
+        raise _checks.ArgumentError(f"targets must be a list of {batch} dicts (one per image), "
+                                    f"got {len(targets)}")
+    out = []
+    for k, target in enumerate(targets):
+        if not isinstance(target, dict) or "boxes" not in target or "labels" not in target:
+            raise _checks.ArgumentTypeError(f"targets[{k}] must be a dict with 'boxes' and "
+                                            f"'labels', got {_checks.describe(target)}")
+        boxes = check_boxes(target["boxes"], f"targets[{k}]['boxes']")
+        labels = _check_labels(target["labels"], boxes.shape[0], f"targets[{k}]['labels']",
+                               num_classes=num_classes)
+        if ((boxes[:, 2:] - boxes[:, :2]) <= 0).any():
+            raise _checks.ArgumentError(f"targets[{k}]['boxes'] has a box of zero width or "
+                                        "height")
+        out.append((boxes, labels))
+    return out
 
 def _to_xyxy(boxes: Tensor, fmt: str) -> Tensor:
     if fmt == "xyxy":

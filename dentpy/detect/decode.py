@@ -16,7 +16,6 @@ an untrained network's boxes finite. The confidence of a detection is
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -62,12 +61,7 @@ def _check_stride(stride: Any) -> float:
 
 
 def _check_image_size(image_size: Any) -> tuple[int, int]:
-    if isinstance(image_size, str | bytes) or not isinstance(image_size, Sequence) \
-            or len(image_size) != 2:
-        raise _checks.ArgumentTypeError(f"image_size must be (H, W), two integers >= 1, got "
-                                        f"{_checks.describe(image_size)}")
-    return (_checks.integer("image_size[0]", image_size[0], low=1),
-            _checks.integer("image_size[1]", image_size[1], low=1))
+    return _checks.integer_pair("image_size", image_size)
 
 
 def _boxes(raw: Tensor, anchors: Tensor, stride: float) -> Tensor:

@@ -44,10 +44,11 @@ from dentpy import _checks
 from dentpy.detect.anchors import _check_wh, _wh_iou
 from dentpy.detect.boxes import (
     _aligned,
-    _check_labels,
     _inter_union,
     _safe_ratio,
-    check_boxes,
+)
+from dentpy.detect.boxes import (
+    _check_targets as _check_target_dicts,
 )
 from dentpy.detect.decode import _boxes, _check_stride, check_raw
 
@@ -82,24 +83,8 @@ def _check_targets(targets: Any, batch: int, num_classes: int,
                    image_size: tuple[float, float] | None = None) -> list[tuple[Tensor, Tensor]]:
     """Each target's boxes ``(n, 4)`` (positive width and height, centre inside the
     ``image_size = (H, W)`` covered by the grid when given) and labels in ``[0, num_classes)``."""
-    if isinstance(targets, str | bytes) or not isinstance(targets, Sequence):
-        raise _checks.ArgumentTypeError(f"targets must be a list of {batch} dicts (one per "
-                                        f"image) with 'boxes' and 'labels', got "
-                                        f"{_checks.describe(targets)}")
-    if len(targets) != batch:
-        raise _checks.ArgumentError(f"targets must be a list of {batch} dicts (one per image), "
-                                    f"got {len(targets)}")
     out = []
-    for k, target in enumerate(targets):
-        if not isinstance(target, dict) or "boxes" not in target or "labels" not in target:
-            raise _checks.ArgumentTypeError(f"targets[{k}] must be a dict with 'boxes' and "
-                                            f"'labels', got {_checks.describe(target)}")
-        boxes = check_boxes(target["boxes"], f"targets[{k}]['boxes']")
-        labels = _check_labels(target["labels"], boxes.shape[0], f"targets[{k}]['labels']",
-                               num_classes=num_classes)
-        if ((boxes[:, 2:] - boxes[:, :2]) <= 0).any():
-            raise _checks.ArgumentError(f"targets[{k}]['boxes'] has a box of zero width or "
-                                        "height")
+    for k, (boxes, labels) in enumerate(_check_target_dicts(targets, batch, num_classes)):
         if image_size is not None and boxes.numel():
             centre = (boxes[:, :2] + boxes[:, 2:]) / 2
             high = torch.tensor([image_size[1], image_size[0]], dtype=centre.dtype,
@@ -166,12 +151,7 @@ def _check_collisions(collisions: Any) -> str:
 
 
 def _check_grid_size(grid_size: Any) -> tuple[int, int]:
-    if isinstance(grid_size, str | bytes) or not isinstance(grid_size, Sequence) \
-            or len(grid_size) != 2:
-        raise _checks.ArgumentTypeError(f"grid_size must be (H', W'), two integers >= 1, got "
-                                        f"{_checks.describe(grid_size)}")
-    return (_checks.integer("grid_size[0]", grid_size[0], low=1),
-            _checks.integer("grid_size[1]", grid_size[1], low=1))
+    return _checks.integer_pair("grid_size", grid_size)
 
 
 def _loss_options(box_loss: Any = "giou", obj_target: Any = "one", ignore_iou: Any = 0.5,

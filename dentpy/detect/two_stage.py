@@ -34,7 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from dentpy import _checks
-from dentpy.detect.boxes import _check_labels, check_boxes
+from dentpy.detect.boxes import _check_labels, _check_targets, check_boxes
 from dentpy.detect.model import _backbone_weights, _check_channels, _check_images
 
 __all__ = ["TWO_STAGE_BACKBONES", "TwoStageDetector", "TwoStageLoss", "two_stage_collate"]
@@ -211,23 +211,8 @@ class TwoStageDetector(nn.Module):
 
     def _targets(self, targets: Any, batch: int) -> list[dict[str, Tensor]]:
         """Targets with labels shifted to torchvision's 1..C (0 is its background)."""
-        if isinstance(targets, str | bytes) or not isinstance(targets, Sequence):
-            raise _checks.ArgumentTypeError(f"targets must be a list of {batch} dicts, got "
-                                            f"{_checks.describe(targets)}")
-        if len(targets) != batch:
-            raise _checks.ArgumentError(f"targets must be a list of {batch} dicts (one per "
-                                        f"image), got {len(targets)}")
         out = []
-        for k, target in enumerate(targets):
-            if not isinstance(target, dict) or "boxes" not in target or "labels" not in target:
-                raise _checks.ArgumentTypeError(f"targets[{k}] must be a dict with 'boxes' and "
-                                                f"'labels', got {_checks.describe(target)}")
-            boxes = check_boxes(target["boxes"], f"targets[{k}]['boxes']")
-            if ((boxes[:, 2:] - boxes[:, :2]) <= 0).any():
-                raise _checks.ArgumentError(f"targets[{k}]['boxes'] has a box of zero width or "
-                                            "height")
-            labels = _check_labels(target["labels"], boxes.shape[0], f"targets[{k}]['labels']",
-                                   num_classes=self.num_classes)
+        for boxes, labels in _check_targets(targets, batch, self.num_classes):
             out.append({"boxes": boxes.float(), "labels": labels.long() + 1})
         return out
 
