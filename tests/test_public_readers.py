@@ -18,7 +18,7 @@ from dentpy.data.numbering import (
     fdi_to_universal,
     universal_to_fdi,
 )
-from dentpy.data.real import LayoutError
+from dentpy.data.real import LayoutError, open_public, which_set
 from dentpy.data.splits import train_val_test_split
 from dentpy.data.tufts import TuftsDataset
 
@@ -208,3 +208,14 @@ def test_fetch_script_says_how_and_checks_without_changing_the_folder(tmp_path, 
     assert script.main(["--check", "tufts", str(tmp_path / "dentex")]) == 2
     assert "no radiographs in Radiographs/" in capsys.readouterr().err
     assert _tree_digest(tmp_path) == before
+
+
+def test_open_public_tells_the_sets_apart(tmp_path) -> None:
+    write_dentex(tmp_path / "d", n=1)
+    write_tufts(tmp_path / "t", n=1)
+    assert which_set(tmp_path / "d") == "dentex" and which_set(tmp_path / "t") == "tufts"
+    assert isinstance(open_public(tmp_path / "d", size=(64, 128)), DentexDataset)
+    assert isinstance(open_public(tmp_path / "t", teeth="all"), TuftsDataset)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds neither the Tufts Dental Database"):
+        open_public(tmp_path / "empty")

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from dentpy import _checks
 from dentpy.data.datasets import fdi_to_class
 
-__all__ = ["PUBLISHED", "PublishedSet", "LayoutError"]
+__all__ = ["PUBLISHED", "LayoutError", "PublishedSet", "open_public", "which_set"]
 
 Transform = Callable[[dict], dict]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -152,3 +152,30 @@ def detection_labels(fdi: torch.Tensor, labels: str) -> torch.Tensor:
     if labels == "fdi":
         return fdi.clone()
     return fdi_to_class(fdi) if len(fdi) else fdi.clone()
+
+
+def which_set(root: str | Path) -> str:
+    """``"tufts"`` or ``"dentex"``: which published set the folder ``root`` holds, by layout."""
+    root = _checks.existing_path("root", root, kind="dir")
+    if (root / "Radiographs").is_dir():
+        return "tufts"
+    if next(root.rglob("train_quadrant*.json"), None) is not None:
+        return "dentex"
+    raise _checks.ArgumentError(
+        f"root {str(root)!r} holds neither the Tufts Dental Database (Radiographs/) nor DENTEX "
+        "(train_quadrant*.json); `python data_scripts/fetch_public.py --how` shows both layouts")
+
+
+def open_public(root: str | Path, **options) -> torch.utils.data.Dataset:
+    """The reader of the set in ``root`` (:class:`~dentpy.data.tufts.TuftsDataset` or
+    :class:`~dentpy.data.dentex.DentexDataset`, told apart by :func:`which_set`), built with
+    ``options`` (``size``, ``labels``, ``transform``; ``subset`` for DENTEX, ``teeth`` for
+    Tufts)."""
+    key = which_set(root)
+    if key == "tufts":
+        from dentpy.data.tufts import TuftsDataset
+
+        return TuftsDataset(root, **options)
+    from dentpy.data.dentex import DentexDataset
+
+    return DentexDataset(root, **options)

@@ -10,6 +10,7 @@ from dentpy.data.numbering import (
     fdi_to_universal,
     universal_to_fdi,
 )
+from dentpy.data.real import open_public, which_set
 from dentpy.data.tufts import TuftsDataset
 
 N = "dentpy.data.numbering."
@@ -64,3 +65,11 @@ EXEMPT = {
     "dentpy.data.real.PublishedSet": "a record of where a set is published, built by the module",
     "dentpy.data.real.LayoutError": "an exception class the readers raise",
 }
+
+ROWS += [
+    bad("dentpy.data.real.which_set", "bad path", lambda: which_set("no_such_folder"),
+        "root does not exist"),
+    bad("dentpy.data.real.which_set", "bad path", lambda: which_set("."), "holds neither"),
+    bad("dentpy.data.real.open_public", "wrong type", lambda: open_public(None),
+        "root must be a path"),
+]
