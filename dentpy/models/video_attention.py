@@ -134,8 +134,10 @@ class RelPosAttention(nn.Module):
         self.register_buffer("index", index, persistent=False)  # (N, N, 3), all >= 0
         # per axis, (N, L): table row of query i and key coordinate c, pos_i - c + L - 1
         positions = index[:, 0, :] - index[0, 0, :]  # (N, 3) coordinates of the tokens
-        self.axis_index = [positions[:, k, None] - torch.arange(n)[None, :] + n - 1
-                           for k, n in enumerate(self.grid)]
+        for k, n in enumerate(self.grid):  # buffers, so that they follow the module's device
+            self.register_buffer(f"axis_index_{AXES[k]}",
+                                 positions[:, k, None] - torch.arange(n)[None, :] + n - 1,
+                                 persistent=False)
         self.keep_attention = False
         self.last_attention: Tensor | None = None
 
@@ -161,7 +163,7 @@ class RelPosAttention(nn.Module):
             axis = AXES.index(a)
             others = tuple(3 + k for k in range(3) if k != axis)
             mass = per_key.sum(dim=others)  # (B, heads, N, L): attention on key coordinate c
-            rows = self.value_tables[a][self.axis_index[axis]]  # (N, L, dim): offset pos_i - c
+            rows = self.value_tables[a][getattr(self, f"axis_index_{a}")]  # (N, L, dim)
             rows = rows.reshape(self.n_tokens, self.grid[axis], self.heads, self.head_dim)
             total = total + torch.einsum("bhic,ichd->bhid", mass, rows)
         return total
