@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from dentpy.book.records import check_records, read_records, source_hash
+from dentpy.book.records import check_records, read_records, source_hash, update_records
 from dentpy.book.runner import run_book
 from dentpy.book.site import stage_sources
 from tests.test_book_tools import make_notebook, write_book
@@ -31,6 +31,18 @@ def test_source_hash_ignores_outputs_but_not_sources_or_tags(tmp_path):
     nb.cells[1].metadata["tags"] = []
     nbformat.write(nb, tmp_path / "a.ipynb")
     assert source_hash(tmp_path / "a.ipynb") != before
+
+
+def test_an_update_keeps_notebooks_on_disk_and_drops_deleted_ones(tmp_path):
+    """A chapter recorded before it joins the table of contents keeps its entry when another
+    notebook's run updates the record; an entry whose notebook is gone is dropped."""
+    nb = make_notebook(("md", "# A"), ("code", "PROFILE = 'auto'"))
+    write_book(tmp_path, {"a": nb})
+    nbformat.write(nb, tmp_path / "book/draft.ipynb")  # on disk, not in the table of contents
+    update_records(tmp_path, "standard", {"book/draft.ipynb": {"status": "ok"},
+                                          "book/gone.ipynb": {"status": "ok"}})
+    update_records(tmp_path, "standard", {"book/a.ipynb": {"status": "ok"}})
+    assert set(read_records(tmp_path)) == {"book/a.ipynb", "book/draft.ipynb"}
 
 
 def test_record_guard_fails_when_a_notebook_changes_without_a_new_standard_run(tmp_path):

@@ -59,14 +59,20 @@ def read_records(root: Path | str, profile: str = "standard") -> dict[str, Any]:
 
 
 def update_records(root: Path | str, profile: str, entries: Mapping[str, Mapping]) -> Path:
-    """Merge ``entries`` into the record of ``profile`` (locked, written atomically)."""
+    """Merge ``entries`` into the record of ``profile`` (locked, written atomically).
+
+    Entries of notebooks that are neither in the table of contents nor on disk are dropped.
+    """
     path = records_path(root, profile)
     path.parent.mkdir(parents=True, exist_ok=True)
     with locked(path.with_suffix(".lock")):
         notebooks = read_records(root, profile)
         notebooks.update({key: dict(value) for key, value in entries.items()})
+        # keep the table of contents' notebooks and any other still on disk (a chapter run
+        # before it joins the table of contents must not drop the others' entries)
         listed = {str(p) for p in toc_notebooks(root)}
-        notebooks = {key: notebooks[key] for key in sorted(notebooks) if key in listed}
+        notebooks = {key: notebooks[key] for key in sorted(notebooks)
+                     if key in listed or (Path(root) / key).is_file()}
         text = json.dumps({"profile": profile, "notebooks": notebooks}, indent=1,
                           ensure_ascii=False, sort_keys=True)
         temporary = path.with_suffix(".json.tmp")
