@@ -85,6 +85,18 @@ def _field(name: str, value: Any, shape: tuple[int, int] | None = None) -> np.nd
     return array.astype(np.float64)
 
 
+def _metric_masks(metric: str, fixed: np.ndarray, fixed_mask: Any,
+                  moving_mask: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The two masks a distance metric needs, checked against ``fixed``'s shape."""
+    if fixed_mask is None or moving_mask is None:
+        raise _checks.ArgumentError(
+            f"fixed_mask and moving_mask are required for metric={metric!r}")
+    fixed_mask = _mask("fixed_mask", fixed_mask)
+    moving_mask = _mask("moving_mask", moving_mask)
+    _same_shape(fixed=fixed, fixed_mask=fixed_mask, moving_mask=moving_mask)
+    return fixed_mask, moving_mask
+
+
 def _same_shape(**named: np.ndarray) -> None:
     shapes = {name: a.shape for name, a in named.items()}
     if len(set(shapes.values())) > 1:
@@ -134,12 +146,7 @@ def similarity_maps(
     displacement = _field("displacement", displacement, fixed.shape)
     if metric == "int":
         return fixed, warp(moving, displacement)
-    if fixed_mask is None or moving_mask is None:
-        raise _checks.ArgumentError(
-            f"fixed_mask and moving_mask are required for metric={metric!r}")
-    fixed_mask = _mask("fixed_mask", fixed_mask)
-    moving_mask = _mask("moving_mask", moving_mask)
-    _same_shape(fixed=fixed, fixed_mask=fixed_mask, moving_mask=moving_mask)
+    fixed_mask, moving_mask = _metric_masks(metric, fixed, fixed_mask, moving_mask)
     target = distance_map(fixed_mask)
     if metric == "dt":
         return target, warp(distance_map(moving_mask), displacement)
@@ -215,12 +222,7 @@ def register(
     keep = {_checks.integer(f"checkpoints[{i}]", c, low=1, high=iterations)
             for i, c in enumerate(checkpoints)}
     if metric != "int":
-        if fixed_mask is None or moving_mask is None:
-            raise _checks.ArgumentError(
-                f"fixed_mask and moving_mask are required for metric={metric!r}")
-        fixed_mask = _mask("fixed_mask", fixed_mask)
-        moving_mask = _mask("moving_mask", moving_mask)
-        _same_shape(fixed=fixed, fixed_mask=fixed_mask, moving_mask=moving_mask)
+        fixed_mask, moving_mask = _metric_masks(metric, fixed, fixed_mask, moving_mask)
         if not fixed_mask.any() or not moving_mask.any():
             raise _checks.ArgumentError(
                 f"fixed_mask and moving_mask must each hold an object for metric={metric!r}")

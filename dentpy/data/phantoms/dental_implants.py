@@ -74,6 +74,15 @@ class ImplantSample:
     design: np.ndarray
 
 
+def _rendering_options(size: object, spread: object, pose: object,
+                       noise: object) -> tuple[int, float, float, float]:
+    """The options shared by both generators, checked: (size, spread, pose, noise)."""
+    return (_checks.integer("size", size, low=MIN_IMPLANT_SIZE),
+            _checks.number("spread", spread, low=0.0, high=3.0),
+            _checks.number("pose", pose, low=0.0, high=3.0),
+            _checks.number("noise", noise, low=0.0, high=0.5))
+
+
 def _radius(v: np.ndarray, design: np.ndarray) -> np.ndarray:
     """Half-width of the implant (image-side units) at depth ``v`` below the platform."""
     length, radius, taper, pitch, depth, collar, apex, _ = design
@@ -118,10 +127,7 @@ def make_implant(
     seed = check_seed(seed)
     if label is not None:
         label = _checks.integer("label", label, low=0, high=len(IMPLANT_SYSTEMS) - 1)
-    size = _checks.integer("size", size, low=MIN_IMPLANT_SIZE)
-    spread = _checks.number("spread", spread, low=0.0, high=3.0)
-    pose = _checks.number("pose", pose, low=0.0, high=3.0)
-    noise = _checks.number("noise", noise, low=0.0, high=0.5)
+    size, spread, pose, noise = _rendering_options(size, spread, pose, noise)
     rng = np.random.default_rng([seed, index])
     drawn = int(rng.integers(len(IMPLANT_SYSTEMS)))
     label = drawn if label is None else label
@@ -216,10 +222,7 @@ def make_source_implant(
     """
     index = check_index(index)
     seed = check_seed(seed)
-    size = _checks.integer("size", size, low=MIN_IMPLANT_SIZE)
-    spread = _checks.number("spread", spread, low=0.0, high=3.0)
-    pose = _checks.number("pose", pose, low=0.0, high=3.0)
-    noise = _checks.number("noise", noise, low=0.0, high=0.5)
+    size, spread, pose, noise = _rendering_options(size, spread, pose, noise)
     rng = np.random.default_rng([seed, index, 1])
     label = int(rng.integers(SOURCE_CLASSES))
     design = SOURCE_DESIGNS[label] + spread * _SPREAD * rng.standard_normal(8)
