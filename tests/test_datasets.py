@@ -108,6 +108,8 @@ def test_dataloader_workers_give_identical_batches(workers):
         ({"n": 2, "seed": 0.5}, "seed"),
         ({"n": 2, "size": (32, 32)}, "size"),
         ({"n": 2, "transform": 3}, "transform"),
+        ({"n": 2, "framing": "tilted"}, "framing"),
+        ({"n": 2, "framing": None}, "framing"),
     ],
 )
 def test_bad_dataset_arguments(kwargs, match):
@@ -127,3 +129,26 @@ def test_bad_specialised_arguments():
     with pytest.raises(ValueError, match="batch"):
         detection_collate([])
     assert np.isfinite(OsteoporosisDataset(1, size=SIZE)[0]["t_score"].item())
+
+
+@pytest.mark.parametrize(
+    "cls", [RestorationDataset, RoIDataset, SegmentationDataset, DetectionDataset,
+            OsteoporosisDataset]
+)
+def test_every_panoramic_dataset_passes_the_framing_on(cls):
+    for framing in ("centred", "realistic"):
+        ds = cls(3, seed=4, size=SIZE, framing=framing)
+        assert ds.framing == framing
+        s = make_panoramic(2, seed=4, size=SIZE, framing=framing)
+        assert ds.sample(2).positioning == s.positioning
+        torch.testing.assert_close(ds[2]["image"][0], torch.from_numpy(s.image))
+    assert cls(1, size=SIZE).framing == "centred"
+
+
+def test_realistic_roi_dataset_gives_the_generators_box():
+    ds = RoIDataset(4, seed=1, size=SIZE, framing="realistic")
+    for i in range(4):
+        s = make_panoramic(i, seed=1, size=SIZE, framing="realistic")
+        torch.testing.assert_close(ds[i]["box"], torch.from_numpy(s.roi_box))
+    with pytest.raises(ValueError, match="framing"):
+        DetectionDataset(2, size=SIZE, framing="Realistic")

@@ -1,5 +1,7 @@
 """Tests of dentpy.data.synthetic: determinism, ranges, and consistency of every label."""
 
+import hashlib
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -7,6 +9,7 @@ from scipy import ndimage
 from dentpy.data.synthetic import (
     DAC_CLASS_RANGES,
     MIN_PANORAMIC_SIZE,
+    Positioning,
     make_panoramic,
     make_volume,
     restoration_class,
@@ -180,3 +183,164 @@ def test_bad_volume_input():
         make_volume(0, seed=-1)
     with pytest.raises(ValueError, match="index"):
         make_volume(-2)
+
+
+# --------------------------------------------------------------------------------------------
+# framing: the centred world never changes; the realistic one spreads like real positioning
+
+
+def _digest(sample) -> str:
+    """sha256 of every field of a sample but ``positioning`` (arrays by dtype, shape, bytes)."""
+    h = hashlib.sha256()
+    for key, value in sorted(sample.__dict__.items()):
+        if key == "positioning":
+            continue
+        h.update(key.encode())
+        if isinstance(value, np.ndarray):
+            h.update(str(value.dtype).encode())
+            h.update(str(value.shape).encode())
+            h.update(np.ascontiguousarray(value).tobytes())
+        else:
+            h.update(repr(value).encode())
+    return h.hexdigest()
+
+
+# computed with the generator as it was before the positioning model (commit cf94b1e)
+CENTRED_DIGESTS = {
+    ((96, 160), "float32", 0, 0):
+        "f4a42ea8af1f130f463010a0448cb11edb49647c753b9c962e621f059fe5f362",
+    ((96, 160), "float32", 5, 2):
+        "2b384646be80d826c30790342a792d9d768680d4a6ddbdc86685e52fb3ccae4c",
+    ((96, 160), "uint8", 0, 1):
+        "fed2748d0df199a7b46d5d5982770a219cdb3251e39cafca18952783c4fb88e9",
+    ((96, 160), "uint16", 5, 2):
+        "aa8a995c432f164583a99d6ae0ea952170a3ce42bab91aee6dccc35bdf36072e",
+    ((256, 512), "float32", 0, 0):
+        "5e32f4ed1ee218257f592b6a47d4fd5a0fba760216a701e15f42989cdf9a69cc",
+    ((256, 512), "float32", 0, 1):
+        "c25baa564e5c849f41c088fb01222e33d820d1602a22f103c94ed07cd77f0aae",
+    ((256, 512), "uint8", 5, 2):
+        "2af3a3c6f1c7e9a2b5261353e369d0b0affe09cb7174c9f36f68b9d3843c057d",
+    ((256, 512), "uint16", 0, 0):
+        "dfb00932b8e8ef331f915dbb625476e2b0c55f5ea0a8dbd88f930d950acf1077",
+}
+
+
+@pytest.mark.parametrize(("size", "dtype", "seed", "index"), list(CENTRED_DIGESTS))
+def test_centred_framing_is_bit_identical_to_the_generator_before_positioning(
+    size, dtype, seed, index
+):
+    s = make_panoramic(index, seed=seed, size=size, dtype=dtype)
+    assert _digest(s) == CENTRED_DIGESTS[(size, dtype, seed, index)]
+    assert s.positioning == Positioning() and s.positioning.framing == "centred"
+    explicit = make_panoramic(index, seed=seed, size=size, dtype=dtype, framing="centred")
+    assert _digest(explicit) == _digest(s)
+
+
+def _roi_stats(framing: str, n: int, size=(96, 160)) -> np.ndarray:
+    """(n, 4): RoI centre x / W, centre y / H, width / W, height / H."""
+    H, W = size
+    out = []
+    for i in range(n):
+        x0, y0, x1, y1 = make_panoramic(i, seed=2, size=size, framing=framing).roi_box
+        out.append(((x0 + x1) / 2 / W, (y0 + y1) / 2 / H, (x1 - x0) / W, (y1 - y0) / H))
+    return np.array(out)
+
+
+def test_realistic_framing_spreads_the_dental_region_as_documented():
+    centred, realistic = _roi_stats("centred", 200), _roi_stats("realistic", 200)
+    # centred: the dental box's centre moves by a few per cent, its width by about 10 %
+    assert centred[:, 0].std() < 0.07 and centred[:, 1].std() < 0.07
+    # realistic: the module docstring's ranges (centre 12-18 % of W, 10-15 % of H; size 13-22 %)
+    assert 0.12 <= realistic[:, 0].std() <= 0.18
+    assert 0.10 <= realistic[:, 1].std() <= 0.15
+    for k in (2, 3):
+        rel = realistic[:, k].std() / realistic[:, k].mean()
+        assert 0.13 <= rel <= 0.22
+        assert rel > 1.3 * centred[:, k].std() / centred[:, k].mean()
+    # often well off-centre: a quarter of the boxes have their centre > 15 % of W from the middle
+    assert np.mean(np.abs(realistic[:, 0] - 0.5) > 0.15) > 0.25
+
+
+def test_realistic_positioning_is_seeded_and_drawn_from_its_own_stream():
+    size = (128, 224)
+    a = make_panoramic(4, seed=1, size=size, framing="realistic")
+    b = make_panoramic(4, seed=1, size=size, framing="realistic")
+    assert _digest(a) == _digest(b) and a.positioning == b.positioning
+    assert a.positioning != make_panoramic(5, seed=1, size=size, framing="realistic").positioning
+    assert a.positioning != make_panoramic(4, seed=2, size=size, framing="realistic").positioning
+    # the same positioning at every size and dtype; the same patient as the centred sample
+    assert make_panoramic(4, seed=1, size=(96, 160), framing="realistic").positioning == (
+        a.positioning
+    )
+    c = make_panoramic(4, seed=1, size=size)
+    assert (a.device, a.t_score, a.cortical_width_mm) == (c.device, c.t_score, c.cortical_width_mm)
+    assert a.image.tobytes() != c.image.tobytes()
+
+
+def test_positioning_parameters_stay_in_their_documented_ranges():
+    pos = [make_panoramic(i, seed=0, size=(96, 160), framing="realistic").positioning
+           for i in range(60)]
+    for p in pos:
+        assert p.framing == "realistic"
+        assert abs(p.forward_mm) <= 9 and abs(p.lateral_mm) <= 6
+        assert abs(p.head_tilt_deg) <= 8 and abs(p.chin_deg) <= 12
+        np.testing.assert_allclose(p.anterior_magnification, 1 - 0.05 * p.forward_mm)
+        np.testing.assert_allclose(p.anterior_blur_mm, 0.3 * abs(p.forward_mm))
+        np.testing.assert_allclose(p.occlusal_curvature, 0.00025 * p.chin_deg)
+        assert (p.side_magnification > 1) == (p.lateral_mm < 0) or p.lateral_mm == 0
+        assert (0.72 <= p.arch_scale <= 0.85) if p.child else (0.86 <= p.arch_scale <= 1.2)
+        assert 0.8 <= p.field_scale <= 1.05
+        for span in p.edentulous:
+            assert 2 <= len(span) <= 5 and len({f // 10 in (1, 2) for f in span}) == 1
+    assert any(p.child for p in pos) and any(p.edentulous for p in pos)
+    assert any(p.forward_mm > 3 for p in pos) and any(p.forward_mm < -3 for p in pos)
+
+
+@pytest.mark.parametrize("size", [MIN_PANORAMIC_SIZE, (256, 512), (300, 300)])
+def test_realistic_labels_stay_consistent(size):
+    H, W = size
+    for i in range(8):
+        s = make_panoramic(i, seed=9, size=size, framing="realistic")
+        assert s.image.shape == size and s.instance_mask.max() == len(s.tooth_fdi)
+        for k, box in enumerate(s.tooth_boxes, start=1):
+            rows, cols = np.nonzero(s.instance_mask == k)
+            np.testing.assert_array_equal(
+                box, [cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]
+            )
+        x0, y0, x1, y1 = s.roi_box
+        assert 0 < x0 < x1 < W and 0 < y0 < y1 < H  # the dental region is inside the image
+        rows, cols = np.nonzero(s.tooth_mask | s.restoration_mask)
+        assert x0 <= cols.min() and cols.max() + 1 <= x1
+        assert y0 <= rows.min() and rows.max() + 1 <= y1
+        labels = np.unique(s.instance_mask[s.restoration_mask > 0])
+        assert (labels > 0).sum() == s.restoration_count
+        assert not (s.lesion_mask & (1 - s.tooth_mask)).any()
+        assert not (s.cortex_mask & (1 - s.mandible_mask)).any()
+        gone = {f for span in s.positioning.edentulous for f in span}
+        assert not gone & set(s.tooth_fdi.tolist())
+
+
+def test_forward_position_narrows_the_incisors_and_back_widens_them():
+    def incisor_width(framing, index):
+        s = make_panoramic(index, seed=0, size=(256, 512), framing=framing)
+        fdi = s.tooth_fdi.tolist()
+        w = [s.tooth_boxes[fdi.index(f), 2] - s.tooth_boxes[fdi.index(f), 0]
+             for f in (11, 21, 31, 41) if f in fdi]
+        return np.mean(w) / s.px_per_mm, s.positioning
+
+    ratios = []
+    for i in range(30):
+        (wr, p), (wc, _) = incisor_width("realistic", i), incisor_width("centred", i)
+        if abs(p.forward_mm) > 4 and abs(p.head_tilt_deg) < 4:
+            ratios.append((p.anterior_magnification, wr / wc))
+    ratios = np.array(ratios)
+    assert len(ratios) >= 3
+    assert np.corrcoef(ratios[:, 0], ratios[:, 1])[0, 1] > 0.8
+
+
+def test_bad_framing():
+    with pytest.raises(ValueError, match="framing"):
+        make_panoramic(0, size=(96, 160), framing="off-centre")
+    with pytest.raises(ValueError, match="framing"):
+        make_panoramic(0, size=(96, 160), framing=None)

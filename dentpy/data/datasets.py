@@ -18,6 +18,10 @@ OsteoporosisDataset        ``label`` (0/1), ``t_score``, ``cortical_width_mm``
 VolumeDataset              ``mask`` (1, D, H, W) float32 canal, ``affine`` (4, 4), ``spacing``
 =========================  ===============================================================
 
+Every panoramic dataset takes ``framing="centred"`` (the default) or ``"realistic"`` (patients
+positioned like real ones, the dental region well off-centre; see
+:func:`dentpy.data.synthetic.make_panoramic`) and passes it to the generator.
+
 Detection items have a different number of boxes each: pass ``collate_fn=detection_collate``
 to the ``DataLoader``. Bad arguments raise errors naming the argument (:mod:`dentpy._checks`).
 """
@@ -33,6 +37,7 @@ from torch.utils.data import Dataset
 from dentpy import _checks
 from dentpy._checks import ArgumentError, ArgumentTypeError, describe
 from dentpy.data.synthetic import (
+    FRAMINGS,
     MIN_PANORAMIC_SIZE,
     MIN_VOLUME_SIZE,
     PanoramicSample,
@@ -108,7 +113,7 @@ def _image_tensor(sample: PanoramicSample) -> torch.Tensor:
 
 
 class _Synthetic(Dataset):
-    """Shared length, seed, size and transform handling."""
+    """Shared length, seed, size, framing and transform handling."""
 
     _min_size: tuple[int, ...] = MIN_PANORAMIC_SIZE
 
@@ -118,6 +123,7 @@ class _Synthetic(Dataset):
         *,
         seed: int = 0,
         size: Sequence[int] = (256, 512),
+        framing: str = "centred",
         transform: Transform | None = None,
     ) -> None:
         n = _checks.integer("n", n, low=0)
@@ -126,6 +132,7 @@ class _Synthetic(Dataset):
                                     f"{describe(transform)}")
         # fail here, not in the first worker
         self.n, self.seed, self.size = n, check_seed(seed), check_size(size, self._min_size)
+        self.framing = _checks.choice("framing", framing, FRAMINGS)
         self.transform = transform
 
     def __len__(self) -> int:
@@ -136,7 +143,9 @@ class _Synthetic(Dataset):
 
     def sample(self, i: int) -> PanoramicSample:
         """The full :class:`PanoramicSample` of item ``i`` (all labels, numpy arrays)."""
-        return make_panoramic(self._index(i), seed=self.seed, size=self.size)
+        return make_panoramic(
+            self._index(i), seed=self.seed, size=self.size, framing=self.framing
+        )
 
     def _item(self, s: PanoramicSample) -> dict:
         raise NotImplementedError
@@ -174,9 +183,10 @@ class SegmentationDataset(_Synthetic):
         seed: int = 0,
         size: Sequence[int] = (256, 512),
         masks: Sequence[str] = ("tooth",),
+        framing: str = "centred",
         transform: Transform | None = None,
     ) -> None:
-        super().__init__(n, seed=seed, size=size, transform=transform)
+        super().__init__(n, seed=seed, size=size, framing=framing, transform=transform)
         expected = f"a non-empty sequence of {sorted(_MASKS)}"
         if isinstance(masks, str | bytes | Mapping) or not isinstance(masks, Sequence):
             raise ArgumentTypeError(f"masks must be {expected}, got {describe(masks)}")
@@ -253,9 +263,10 @@ class DetectionDataset(_Synthetic):
         size: Sequence[int] = (256, 512),
         labels: str = "fdi",
         objects: str = "teeth",
+        framing: str = "centred",
         transform: Transform | None = None,
     ) -> None:
-        super().__init__(n, seed=seed, size=size, transform=transform)
+        super().__init__(n, seed=seed, size=size, framing=framing, transform=transform)
         self.labels = _checks.choice("labels", labels, self.LABELS)
         self.objects = _checks.choice("objects", objects, self.OBJECTS)
 
@@ -292,7 +303,10 @@ class OsteoporosisDataset(_Synthetic):
 
 
 class VolumeDataset(_Synthetic):
-    """CBCT-like volumes with the nerve-canal mask: ``image`` and ``mask`` are (1, D, H, W)."""
+    """CBCT-like volumes with the nerve-canal mask: ``image`` and ``mask`` are (1, D, H, W).
+
+    Volumes have no panoramic framing: ``framing`` is not an argument here.
+    """
 
     _min_size = MIN_VOLUME_SIZE
 

@@ -6,9 +6,11 @@ demand (no disk), identical on every call.
 
 from dentpy.data.synthetic.panoramic import (
     DAC_CLASS_RANGES,
+    FRAMINGS,
     MIN_PANORAMIC_SIZE,
     OSTEOPOROSIS_T_SCORE,
     PanoramicSample,
+    Positioning,
     make_panoramic,
     restoration_class,
 )
@@ -16,10 +18,12 @@ from dentpy.data.synthetic.volume import MIN_VOLUME_SIZE, VolumeSample, make_vol
 
 __all__ = [
     "DAC_CLASS_RANGES",
+    "FRAMINGS",
     "MIN_PANORAMIC_SIZE",
     "MIN_VOLUME_SIZE",
     "OSTEOPOROSIS_T_SCORE",
     "PanoramicSample",
+    "Positioning",
     "VolumeSample",
     "make_panoramic",
     "make_volume",

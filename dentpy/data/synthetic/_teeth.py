@@ -102,15 +102,20 @@ def arch_teeth(rng: np.random.Generator, curve: float, bite: float) -> list[Toot
     return teeth
 
 
-def plan_chart(rng: np.random.Generator, teeth: list[Tooth]) -> Chart:
+def plan_chart(
+    rng: np.random.Generator, teeth: list[Tooth], absent: np.ndarray | None = None
+) -> Chart:
     """Missing teeth, then a DAC class drawn uniformly, restored teeth, bridges and lesions.
 
     Bridges span one missing tooth between two present neighbours of the same arch; both
     abutments get crowns and count as restored, the pontic (no tooth under it) does not.
+    ``absent`` (32,) bool marks slots missing in any case (edentulous spans).
     """
     n = len(teeth)
     kind = np.array([t.kind for t in teeth])
     missing = (kind == 8) & (rng.random(n) < 0.4)
+    if absent is not None:
+        missing |= absent
     extra = min(int(rng.poisson(1.3)), 8 - int(missing.sum()))
     if extra > 0:
         p = np.where(missing, 0.0, np.where(kind >= 4, 3.0, 1.0))

@@ -13,15 +13,64 @@ Rendering is an attenuation sum turned into brightness (``1 - exp(-A)``, bright 
 Smooth anatomy (soft tissue, maxilla, sinuses, airway, spine and hyoid ghosts, bone texture and
 the mandible's distance fields) is computed on a coarse grid and upsampled; the teeth and their
 restorations are drawn at full resolution inside each tooth's own bounding window.
+
+Framing: centred or realistic
+-----------------------------
+``framing="centred"`` (the default) frames every patient the same way: the dental region near
+the image's centre (its centre moves by a few per cent of the image), the arch at adult size,
+the patient exactly in the focal trough. ``framing="realistic"`` adds a *positioning model*, the
+errors and variety of real panoramic radiographs. Its draws come from their own random stream,
+``numpy.random.default_rng([seed, index, 1])``, so a realistic sample is the same patient as the
+centred one (same device, bone, teeth and restorations; only an edentulous span changes the
+chart), positioned differently. Every drawn value is returned in ``sample.positioning``
+(:class:`Positioning`; the centred framing holds its neutral values). The model, in the order
+of the draws:
+
+* **forward/back of the focal trough** ``forward_mm ~ N(0, 3)`` clipped to +-9 mm (> 0: the
+  patient stands too far forward, the incisors are inside the trough). A panoramic's horizontal
+  magnification depends on the depth of the object in the trough, its vertical magnification
+  hardly: the anterior teeth are narrowed (forward) or widened (back) by
+  ``anterior_magnification = 1 - 0.05 forward_mm`` and blurred horizontally (Gaussian, sigma
+  ``anterior_blur_mm = 0.3 |forward_mm|``), the effect fading over about 20 mm from the midline.
+* **left/right off the midline** ``lateral_mm ~ N(0, 2.5)`` clipped to +-6 mm (> 0: towards the
+  patient's left, the image's right): the side nearer the detector is narrowed and the other
+  widened, ``side_magnification = (1 - 0.025 lateral_mm) / (1 + 0.025 lateral_mm)`` (image right
+  over image left, far from the midline).
+* **head tilt** ``head_tilt_deg ~ N(0, 3)`` clipped to +-8 degrees: the whole head rotates in the
+  image plane (one condyle higher, the occlusal plane slanted).
+* **chin up/down** ``chin_deg ~ N(0, 5)`` clipped to +-12 degrees (> 0: chin down): the occlusal
+  plane's curvature gains ``occlusal_curvature = 0.00025 chin_deg`` per mm (``y = -c x^2``): a
+  chin down exaggerates the "smile", a chin up flattens it into a "frown"; the palate and the
+  mandible's lower border bend with it.
+* **arch size**: a child (probability 0.15, ``child``) has ``arch_scale ~ U(0.72, 0.85)``, an
+  adult ``N(1, 0.07)`` clipped to [0.86, 1.2]; times a field-of-view scale ``field_scale ~
+  U(0.8, 1.05)`` (devices and collimation differ). No mixed dentition is modelled.
+* **edentulous spans**: none (probability 0.55), one (0.33) or two (0.12) runs of 2-5 adjacent
+  missing teeth in one arch, half of them free-end (the molars of one side), given as FDI
+  numbers in ``edentulous``; the rest of the chart is drawn as usual around them.
+* **position in the field**: the dental region's centre is aimed at the image centre plus
+  ``offset = (dx W, dy H)``, ``dx ~ N(0, 0.16)``, ``dy ~ N(0, 0.13)``, then moved just enough to
+  keep the tight dental box (with its 2 mm margin) inside the image; a region too big for the
+  image is scaled down to fit.
+
+Over many samples the realistic framing moves the dental box's centre with a standard deviation
+of about 15 % of the width and 13 % of the height (centred: about 5 % of each) and varies its
+width and height by about 16 % of their mean (centred: about 10 %); ``tests/test_synthetic.py``
+checks the ranges 12-18 %, 10-15 % and 13-22 %. A box of the dental box's own size centred in
+the image overlaps it with a mean IoU of about 0.4 (centred framing: about 0.7), so cropping has
+something to find.
+``px_per_mm`` is pixels per millimetre of the (adult-sized) canonical anatomy, so it includes the
+arch scale; the horizontal magnification of the positioning is on top of it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import gaussian_filter, gaussian_filter1d
+from scipy.special import erf
 
 from dentpy import _checks
 from dentpy.data.synthetic._common import (
@@ -34,13 +83,21 @@ from dentpy.data.synthetic._common import (
     soft,
     upsample,
 )
-from dentpy.data.synthetic._teeth import DAC_CLASS_RANGES, arch_teeth, draw_teeth, plan_chart
+from dentpy.data.synthetic._teeth import (
+    DAC_CLASS_RANGES,
+    Tooth,
+    arch_teeth,
+    draw_teeth,
+    plan_chart,
+)
 
 __all__ = [
     "DAC_CLASS_RANGES",
+    "FRAMINGS",
     "MIN_PANORAMIC_SIZE",
     "OSTEOPOROSIS_T_SCORE",
     "PanoramicSample",
+    "Positioning",
     "make_panoramic",
     "restoration_class",
 ]
@@ -54,6 +111,31 @@ _FIELD_MM = (150.0, 280.0)  # (height, width) of the standard field of view, mm
 _ROI_MM = (-80.0, 80.0, -37.0, 37.0)  # canonical extent the teeth can occupy (x0, x1, y0, y1)
 _OUTPUTS = {"float32": 1.0, "uint8": 255.0, "uint16": None}
 _DEVICE_MAX_UINT16 = (4095.0, 65535.0)  # device 0 stores 12 bits, device 1 stores 16 bits
+#: The framings of :func:`make_panoramic`: the course's centred world, or realistic positioning.
+FRAMINGS: tuple[str, ...] = ("centred", "realistic")
+
+
+@dataclass(frozen=True)
+class Positioning:
+    """How the patient stood in the panoramic machine (see the module's "Framing" section).
+
+    The defaults are the neutral values, which the centred framing reports.
+    """
+
+    framing: str = "centred"  #: "centred" or "realistic"
+    forward_mm: float = 0.0  #: > 0 forward of the focal trough (incisors narrowed), < 0 behind
+    anterior_magnification: float = 1.0  #: horizontal magnification of the incisor region
+    anterior_blur_mm: float = 0.0  #: sigma of the horizontal blur of the incisor region, mm
+    lateral_mm: float = 0.0  #: > 0 towards the patient's left (the image's right)
+    side_magnification: float = 1.0  #: horizontal magnification, image right over image left
+    head_tilt_deg: float = 0.0  #: in-plane head tilt, degrees (> 0 clockwise in the image)
+    chin_deg: float = 0.0  #: > 0 chin down ("smile"), < 0 chin up ("frown"), degrees
+    occlusal_curvature: float = 0.0  #: added to the occlusal curve's ``c`` of ``y = -c x^2``, 1/mm
+    arch_scale: float = 1.0  #: size of the jaws relative to the canonical adult
+    child: bool = False  #: a child's (smaller) arch
+    field_scale: float = 1.0  #: scale of the device's field of view on top of the arch scale
+    edentulous: tuple[tuple[int, ...], ...] = ()  #: FDI numbers of each edentulous span
+    offset: tuple[float, float] = (0.0, 0.0)  #: aimed centre offset, fractions of (W, H)
 
 
 @dataclass
@@ -83,6 +165,7 @@ class PanoramicSample:
     patient_id: str  #: ``"syn-<seed>-<index>"``
     px_per_mm: float  #: pixels per millimetre of this image
     max_value: float  #: the value of full brightness: 1.0, 255, 4095 or 65535
+    positioning: Positioning = field(default_factory=Positioning)  #: the drawn positioning
 
     def to_dict(self) -> dict:
         """The sample as a plain dict (arrays are not copied)."""
@@ -115,15 +198,20 @@ def _blob(margin: np.ndarray, edge: float) -> np.ndarray:
     return np.clip(margin / edge + 0.5, 0.0, 1.0)
 
 
-def _anatomy(rng: np.random.Generator, frame: Frame, hw, factor: int, bone: dict) -> np.ndarray:
+def _anatomy(
+    rng: np.random.Generator, frame: Frame, hw, factor: int, bone: dict, warp: _Warp | None = None
+) -> np.ndarray:
     """(3, h, w) coarse fields: attenuation of the smooth anatomy, mandible margin, cortex field.
 
     The cortex field is < 0 inside the cortical bone of the mandible (when the margin is > 0).
+    ``warp`` (realistic framing) is the horizontal magnification of the patient's positioning.
     """
     h, w = -(-hw[0] // factor), -(-hw[1] // factor)
     u = (np.arange(w, dtype=np.float32) + 0.5) * factor
     v = (np.arange(h, dtype=np.float32) + 0.5) * factor
     X = frame.field(frame.linear(1, 0, 0), u, v)
+    if warp is not None:
+        X = warp.inverse(X)
     Y = frame.field(frame.linear(0, 1, 0), u, v)
     ax = np.abs(X)
     curve, bite, gx, chin = bone["curve"], bone["bite"], bone["gonion_x"], bone["chin_y"]
@@ -135,7 +223,7 @@ def _anatomy(rng: np.random.Generator, frame: Frame, hw, factor: int, bone: dict
     # soft tissue of the head and neck, tongue, air spaces
     a = 0.34 * np.clip(1.35 - (X / 150) ** 2 - ((Y + 5) / 105) ** 2, 0.15, 1.0)
     a += 0.10 * _blob(ellipse(X, Y, 0, -14, 70, 11), 4.0)
-    ypal = -31.0 - bite / 2 + 0.0012 * X * X
+    ypal = -31.0 - bite / 2 + bone.get("palate_curve", 0.0012) * X * X
     a -= 0.07 * _band(Y - ypal - 4.5, 2.5) * (ax < 70)
     a -= 0.09 * _band(ax - gx - 4, 6) * np.clip((Y + 25) / 10, 0, 1)
     # maxilla and palate, sinuses, nasal cavity and septum, zygomatic arches
@@ -215,6 +303,159 @@ def _bone_state(rng: np.random.Generator, curve: float, bite: float) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------
+# the positioning model of the realistic framing
+
+# slots of each arch in image order (FDI), as the edentulous spans run along them
+_ARCH_ROWS = (
+    tuple(range(18, 10, -1)) + tuple(range(21, 29)),
+    tuple(range(48, 40, -1)) + tuple(range(31, 39)),
+)
+_ANTERIOR_MM = 20.0  # width scale of the forward/back magnification around the midline
+_SIDE_MM = 30.0  # width scale over which the left/right magnification sets in
+
+
+def _draw_positioning(seed: int, index: int) -> Positioning:
+    """The realistic positioning of item ``index``: its own stream ``[seed, index, 1]``."""
+    rng = np.random.default_rng([seed, index, 1])
+    forward = float(np.clip(rng.normal(0.0, 3.0), -9.0, 9.0))
+    lateral = float(np.clip(rng.normal(0.0, 2.5), -6.0, 6.0))
+    tilt = float(np.clip(rng.normal(0.0, 3.0), -8.0, 8.0))
+    chin = float(np.clip(rng.normal(0.0, 5.0), -12.0, 12.0))
+    child = bool(rng.random() < 0.15)
+    arch = float(rng.uniform(0.72, 0.85) if child else np.clip(rng.normal(1.0, 0.07), 0.86, 1.2))
+    field_scale = float(rng.uniform(0.8, 1.05))
+    spans = []
+    for _ in range(int(rng.choice(3, p=(0.55, 0.33, 0.12)))):
+        row = _ARCH_ROWS[int(rng.integers(2))]
+        length = int(rng.integers(2, 6))
+        if rng.random() < 0.5:  # free end: the back teeth of one side
+            start = 0 if rng.random() < 0.5 else len(row) - length
+        else:
+            start = int(rng.integers(1, len(row) - length))
+        spans.append(tuple(sorted(row[start : start + length])))
+    offset = (float(rng.normal(0.0, 0.16)), float(rng.normal(0.0, 0.13)))
+    e = -0.025 * lateral
+    return Positioning(
+        framing="realistic",
+        forward_mm=forward,
+        anterior_magnification=1.0 - 0.05 * forward,
+        anterior_blur_mm=0.3 * abs(forward),
+        lateral_mm=lateral,
+        side_magnification=(1.0 + e) / (1.0 - e),
+        head_tilt_deg=tilt,
+        chin_deg=chin,
+        occlusal_curvature=0.00025 * chin,
+        arch_scale=arch,
+        child=child,
+        field_scale=field_scale,
+        edentulous=tuple(spans),
+        offset=offset,
+    )
+
+
+class _Warp:
+    """Horizontal magnification of the positioning, canonical ``x`` to magnified ``x'``.
+
+    ``m(x) = dx'/dx = 1 + d exp(-(x/a)^2) + e tanh(x/b)``: ``d`` narrows (< 0) or widens (> 0)
+    the incisor region, ``e`` magnifies one side and minifies the other.
+    """
+
+    def __init__(self, pos: Positioning) -> None:
+        self.d = pos.anterior_magnification - 1.0
+        self.e = -0.025 * pos.lateral_mm
+        xs = np.linspace(-600.0, 600.0, 4801)
+        self._x, self._xp = xs, self(xs)
+
+    def m(self, x):
+        return 1.0 + self.d * np.exp(-((x / _ANTERIOR_MM) ** 2)) + self.e * np.tanh(x / _SIDE_MM)
+
+    def __call__(self, x):
+        a, b = _ANTERIOR_MM, _SIDE_MM
+        z = np.abs(x / b)
+        logcosh = z + np.log1p(np.exp(-2.0 * z)) - math.log(2.0)
+        return x + self.d * a * (math.sqrt(math.pi) / 2) * erf(x / a) + self.e * b * logcosh
+
+    def inverse(self, xp: np.ndarray) -> np.ndarray:
+        """Canonical ``x`` of magnified ``x'`` (float32, interpolated in a fine table)."""
+        return np.interp(xp, self._xp, self._x).astype(np.float32)
+
+
+def _warp_teeth(teeth: list[Tooth], warp: _Warp) -> list[Tooth]:
+    """Each tooth magnified horizontally by the warp's local magnification at its occlusal point."""
+    out = []
+    for t in teeth:
+        m = float(warp.m(t.px))
+        ax, ay = m * t.ax, t.ay
+        length = math.hypot(ax, ay)
+        across = math.hypot(m * t.ay, t.ax)  # the magnified width direction
+        out.append(
+            replace(
+                t,
+                px=float(warp(t.px)),
+                ax=ax / length,
+                ay=ay / length,
+                width=t.width * across,
+                crown=t.crown * length,
+                root=t.root * length,
+            )
+        )
+    return out
+
+
+def _tooth_corners(teeth: list[Tooth], idx) -> tuple[np.ndarray, np.ndarray]:
+    """Canonical x, y of the four corners of each tooth's outline box (crown and root)."""
+    x, y = [], []
+    for i in idx:
+        t = teeth[i]
+        half, length = t.width / 2 + 0.5, t.crown + t.root + 0.3
+        for sgn in (-1.0, 1.0):
+            bx, by = t.px - sgn * t.ay * half, t.py + sgn * t.ax * half
+            x += [bx, bx + t.ax * length]
+            y += [by, by + t.ay * length]
+    return np.array(x), np.array(y)
+
+
+def _place(hw, teeth: list[Tooth], chart, pos: Positioning) -> Frame:
+    """The realistic frame: scale, head tilt and an off-centre position of the dental region."""
+    H, W = hw
+    base = min(W / _FIELD_MM[1], H / _FIELD_MM[0])
+    scale = base * pos.arch_scale * pos.field_scale
+    tilt = math.radians(pos.head_tilt_deg)
+    idx = sorted(set(np.flatnonzero(~chart.missing).tolist()) | set(chart.pontics))
+    x, y = _tooth_corners(teeth, idx)
+    u, v = Frame(0.0, 0.0, scale, tilt).to_px(x, y)
+    margin = 2.0 * scale + 2.0  # the RoI's 2 mm pad, and two pixels
+    fit = min(1.0, (W - 2 * margin) / np.ptp(u), (H - 2 * margin) / np.ptp(v))
+    if fit < 1.0:
+        scale *= 0.98 * fit
+        u, v = Frame(0.0, 0.0, scale, tilt).to_px(x, y)
+        margin = 2.0 * scale + 2.0
+    half_u, half_v = np.ptp(u) / 2, np.ptp(v) / 2
+    cu = np.clip(W * (0.5 + pos.offset[0]), margin + half_u, W - margin - half_u)
+    cv = np.clip(H * (0.5 + pos.offset[1]), margin + half_v, H - margin - half_v)
+    return Frame(float(cu - (u.min() + u.max()) / 2), float(cv - (v.min() + v.max()) / 2),
+                 float(scale), tilt)
+
+
+def _blur_anterior(att: np.ndarray, frame: Frame, warp: _Warp, sigma_mm: float) -> None:
+    """Blur ``att`` horizontally around the incisors (out of the focal trough), in place."""
+    sigma = sigma_mm * frame.s
+    if sigma < 0.3:
+        return
+    W = att.shape[1]
+    u = np.arange(W, dtype=np.float64) + 0.5
+    x = warp.inverse((u - frame.ox) / (frame.s * frame.c))  # along the occlusal line
+    weight = np.exp(-((x / _ANTERIOR_MM) ** 2)).astype(np.float32)
+    cols = np.flatnonzero(weight > 0.01)
+    if cols.size == 0:
+        return
+    lo, hi = max(int(cols[0]) - int(3 * sigma) - 1, 0), min(int(cols[-1]) + int(3 * sigma) + 2, W)
+    band = att[:, lo:hi]
+    blurred = gaussian_filter1d(band, sigma, axis=1, mode="nearest")
+    band += weight[lo:hi] * (blurred - band)
+
+
+# ----------------------------------------------------------------------------------------------
 # the generator
 
 
@@ -260,6 +501,7 @@ def make_panoramic(
     seed: int = 0,
     size: tuple[int, int] = (256, 512),
     dtype: str = "float32",
+    framing: str = "centred",
 ) -> PanoramicSample:
     """Generate item ``index`` of the synthetic panoramic world ``seed``.
 
@@ -270,26 +512,48 @@ def make_panoramic(
         1536 x 2836.
     dtype : ``"float32"`` (values in [0, 1]), ``"uint8"`` (0..255) or ``"uint16"`` (the
         device's range: 12 bits, 0..4095, for device 0 and 16 bits for device 1).
+    framing : ``"centred"`` (default: every patient framed alike, the dental region near the
+        centre) or ``"realistic"`` (the positioning model of the module docstring: forward/back
+        of the focal trough with its magnification and blur of the incisors, left/right shift
+        with asymmetric magnification, head tilt, chin up/down bending the occlusal plane,
+        child or adult arch, edentulous spans, and the dental region well off-centre). Its
+        draws come from the separate stream ``[seed, index, 1]``; the centred framing's samples
+        never change.
 
     Returns
     -------
-    PanoramicSample with the image and every label (masks are (H, W), boxes xyxy in pixels).
+    PanoramicSample with the image and every label (masks are (H, W), boxes xyxy in pixels);
+    ``positioning`` holds the drawn positioning (neutral values when centred).
     """
     index = check_index(index)
     seed = check_seed(seed)
     hw = check_size(size, MIN_PANORAMIC_SIZE)
     _checks.choice("dtype", dtype, tuple(_OUTPUTS))
+    _checks.choice("framing", framing, FRAMINGS)
     rng = rng_for(seed, index)
     H, W = hw
-    frame = _frame(rng, hw)
+    frame = _frame(rng, hw)  # drawn in both framings: the draws after it stay the same
     device = int(rng.integers(2))
     curve, bite = rng.uniform(0.0018, 0.0035), rng.uniform(0.5, 3.0)
+    pos, warp, absent = Positioning(), None, None
+    if framing == "realistic":
+        pos = _draw_positioning(seed, index)
+        warp = _Warp(pos)
+        curve = curve + pos.occlusal_curvature
+        gone = {f for span in pos.edentulous for f in span}
     bone = _bone_state(rng, curve, bite)
     teeth = arch_teeth(rng, curve, bite)
-    chart = plan_chart(rng, teeth)
+    if warp is not None:
+        absent = np.array([t.fdi in gone for t in teeth])
+        bone["palate_curve"] = 0.0012 + 0.7 * pos.occlusal_curvature
+        bone["inf_curve"] = max(bone["inf_curve"] + 0.5 * pos.occlusal_curvature, 2e-4)
+    chart = plan_chart(rng, teeth, absent)
+    if warp is not None:
+        teeth = _warp_teeth(teeth, warp)
+        frame = _place(hw, teeth, chart, pos)
 
     factor = max(1, round(H / 150))
-    att, mand, cortex = upsample(_anatomy(rng, frame, hw, factor, bone), factor, hw)
+    att, mand, cortex = upsample(_anatomy(rng, frame, hw, factor, bone, warp), factor, hw)
     s = frame.s
     cov_m = soft(mand, s)
     cortical = soft(-cortex, s)
@@ -301,6 +565,8 @@ def make_panoramic(
         "lesion": np.zeros(hw, bool),
     }
     boxes = draw_teeth(rng, frame, teeth, chart, att, masks, hw)
+    if warp is not None:
+        _blur_anterior(att, frame, warp, pos.anterior_blur_mm)
 
     img = _expose(rng, att, device)
     max_value = _OUTPUTS[dtype] or _DEVICE_MAX_UINT16[device]
@@ -345,4 +611,5 @@ def make_panoramic(
         patient_id=f"syn-{seed}-{index}",
         px_per_mm=float(s),
         max_value=float(max_value),
+        positioning=pos,
     )
