@@ -129,7 +129,11 @@ def max_min_dif(x: Tensor, k: int = 10) -> Tensor:
         raise _checks.ArgumentError(
             f"x of size {tuple(x.shape[-2:])} is smaller than the window k={k}")
     x4 = x[None, None] if x.ndim == 2 else x
-    out = F.max_pool2d(x4, k, k) + F.max_pool2d(-x4, k, k)
+    h, w = x4.shape[-2] // k, x4.shape[-1] // k
+    # the same as F.max_pool2d(x, k) + F.max_pool2d(-x, k), about twice as fast on a CPU:
+    # reduce each row of a window (contiguous in memory) first, then down the window's rows
+    blocks = x4[..., : h * k, : w * k].reshape(x4.shape[0], 1, h, k, w, k)
+    out = blocks.amax(5).amax(3) - blocks.amin(5).amin(3)
     return out[0, 0] if x.ndim == 2 else out
 
 
@@ -278,14 +282,25 @@ def find_roi(
     tol: float = 0.01,
     clip: float = 0.05,
     alpha: float | None = None,
+    contrast_scale: float = 255.0,
     return_history: bool = False,
 ) -> Tensor | tuple[Tensor, list[Tensor]]:
     """Find each image's region of interest by staged gradient ascent (Algorithm 1).
 
     ``images``: ``(H, W)``, ``(B, H, W)`` or ``(B, 1, H, W)``, any real float or integer dtype
-    and range (the pooled image is rescaled to peak 1, so 8-bit, 16-bit and [0, 1] copies of
-    one image give the same box). All images are optimised together; each stops a stage on its
-    own once no parameter moves by more than ``tol`` pooled pixels, or after ``max_steps``.
+    and range. All images are optimised together; each stops a stage on its own once no
+    parameter moves by more than ``tol`` pooled pixels, or after ``max_steps``.
+
+    ``contrast_scale`` is the unit in which the cost reads the contrast map: each image's map
+    is rescaled to peak 1 and multiplied by it, so 8-bit, 16-bit and [0, 1] copies of one image
+    give the same box. The default 255 reads it as the paper's 8-bit images do (a full-contrast
+    edge is worth 255). The cost of eq. 3, ``f_in / (f_out + 1)``, is not scale-free: with the
+    map in 8-bit units the ``+ 1`` is negligible and the cost is close to the contrast ratio
+    ``f_in / f_out``, which a box raises by taking in all the teeth and leaving out the plain
+    background; at peak 1 the ``+ 1`` dominates, the cost is about ``f_in (1 - f_out)``, its
+    gradient is about 255 times smaller, and the sharp stages hardly move the box from its
+    centred start (book chapter "DAC 2: the search" measures both readings). ``1.0`` gives the
+    peak-1 reading, dentpy's earlier default.
 
     The search runs on ``s = max_min_dif(image, k)`` of size ``h x w``: ``alpha = h / w``
     unless given, start at the centre with ``r_min = w / 3.5`` and ``r = w / 2.3 - r_min``;
@@ -307,6 +322,7 @@ def find_roi(
                             ("clip", clip)))
     if alpha is not None:
         alpha = _checks.number("alpha", alpha, low=0.0, low_open=True)
+    contrast_scale = _checks.number("contrast_scale", contrast_scale, low=0.0, low_open=True)
     stages = _checks.integer("stages", stages, low=1)
     max_steps = _checks.integer("max_steps", max_steps, low=1)
     tol = _checks.number("tol", tol, low=0.0)
@@ -319,7 +335,8 @@ def find_roi(
             "pixels per side (a 2x2 pooled grid)"
         )
     s = max_min_dif(x, k)[:, 0]
-    s = s / s.amax((-2, -1), keepdim=True).clamp_min(1e-12)  # peak 1: any dtype, any range
+    # peak 1 (any dtype, any range), then in the units the cost reads (8-bit by default)
+    s = s * (contrast_scale / s.amax((-2, -1), keepdim=True).clamp_min(1e-12))
     n, h, w = s.shape
     opts = {"dtype": s.dtype, "device": s.device}
     alpha_t = torch.full((n,), h / w if alpha is None else float(alpha), **opts)
@@ -474,6 +491,7 @@ def auto_crop(
     *,
     boxes: Tensor | None = None,
     antialias: bool = True,
+    contrast_scale: float = 255.0,
     **find_roi_kwargs: object,
 ) -> Tensor:
     """Crop each image's RoI and resize it bilinearly to ``out_size`` = (height, width).
@@ -485,11 +503,15 @@ def auto_crop(
     a grown box is shifted back inside the image, and where it is larger than the image the
     missing part is zero-padded. ``antialias`` (default) averages a finer bilinear sampling
     when the box shrinks, so small bright details are not skipped; ``False`` is the plain
-    one-step bilinear resize. Returns float32 ``(B, 1, *out_size)`` in the input's units.
+    one-step bilinear resize. ``contrast_scale`` (default 255, the paper's 8-bit reading) is
+    the unit in which the search reads the contrast map, see :func:`find_roi`; it does not
+    change the crop's values. Returns float32 ``(B, 1, *out_size)`` in the input's units.
     """
     out_size = _check_out_size(out_size)
     antialias = _checks.flag("antialias", antialias)
+    contrast_scale = _checks.number("contrast_scale", contrast_scale, low=0.0, low_open=True)
     _check_find_roi_kwargs(find_roi_kwargs)
+    find_roi_kwargs = {**find_roi_kwargs, "contrast_scale": contrast_scale}
     if isinstance(images, Tensor):
         x = _as_batch(images).float()
         found = find_roi(x, **find_roi_kwargs) if boxes is None else _check_boxes(boxes, len(x))
@@ -530,7 +552,8 @@ class AutoCrop(nn.Module):
     ``detach_search=True`` (default) the box is treated as a constant; with ``False`` autograd
     also runs back through every gradient-ascent step of the search (slower, more memory).
     The boxes of the last forward pass are kept in ``last_boxes`` (B, 4, input pixels).
-    ``antialias`` as in :func:`auto_crop`. The layer has no trainable parameters.
+    ``antialias`` as in :func:`auto_crop`; ``contrast_scale`` (default 255, the paper's 8-bit
+    reading) as in :func:`find_roi`. The layer has no trainable parameters.
     """
 
     def __init__(
@@ -539,14 +562,17 @@ class AutoCrop(nn.Module):
         *,
         detach_search: bool = True,
         antialias: bool = True,
+        contrast_scale: float = 255.0,
         **find_roi_kwargs: object,
     ) -> None:
         super().__init__()
         self.out_size = _check_out_size(out_size)
         self.detach_search = _checks.flag("detach_search", detach_search)
         self.antialias = _checks.flag("antialias", antialias)
+        self.contrast_scale = _checks.number("contrast_scale", contrast_scale, low=0.0,
+                                             low_open=True)
         _check_find_roi_kwargs(find_roi_kwargs)
-        self.find_roi_kwargs = find_roi_kwargs
+        self.find_roi_kwargs = {**find_roi_kwargs, "contrast_scale": self.contrast_scale}
         self.last_boxes: Tensor | None = None
 
     def forward(self, x: Tensor) -> Tensor:
@@ -570,5 +596,5 @@ class AutoCrop(nn.Module):
     def extra_repr(self) -> str:
         return (
             f"out_size={self.out_size}, detach_search={self.detach_search}, "
-            f"antialias={self.antialias}"
+            f"antialias={self.antialias}, contrast_scale={self.contrast_scale:g}"
         )
