@@ -14,7 +14,7 @@ timed = start=$$(date +%s); echo "=== $(1)"; $(2); rc=$$?; \
 	took=$$(( $$(date +%s) - start )); mkdir -p _build; \
 	echo "$(1): $${took} s" >> $(STAGES); echo "=== $(1): $${took} s (exit $$rc)"; exit $$rc
 
-.PHONY: help venv book execute html test unit lint guards notebooks browser lab clean
+.PHONY: help venv book execute html test unit lint guards notebooks chromium browser lab clean
 
 help:
 	@echo "make book   execute every changed notebook (PROFILE=$(PROFILE); FORCE=1 runs all) and"
@@ -52,7 +52,7 @@ guards: venv
 notebooks: venv
 	$(PY) -m dentpy.book execute --profile smoke --force
 
-browser: venv
+chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian's chromium for the browser check"; \
@@ -61,6 +61,8 @@ browser: venv
 	    echo "NOTICE: chromium is missing and cannot be installed here (needs apt-get as root)"; \
 	  fi; \
 	fi
+
+browser: venv chromium
 	$(PY) -m dentpy.book check-site --skip-if-missing
 	$(PY) -m dentpy.book check-lab --skip-if-missing
 
@@ -68,6 +70,7 @@ test:
 	@rm -f $(STAGES)
 	@$(call timed,install,$(MAKE) --no-print-directory venv)
 	@$(call timed,lint,$(MAKE) --no-print-directory lint)
+	@$(call timed,chromium (for the browser tests),$(MAKE) --no-print-directory chromium)
 	@$(call timed,unit tests and guards,$(MAKE) --no-print-directory unit)
 	@$(call timed,notebooks (smoke),$(MAKE) --no-print-directory notebooks)
 	@$(call timed,book (HTML),$(MAKE) --no-print-directory html)
