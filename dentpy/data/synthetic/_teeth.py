@@ -1,10 +1,13 @@
 """Teeth of the synthetic panoramic: placement along the arches, the dental chart, drawing.
 
-All teeth of an image are drawn at once: each tooth gets a pixel window around it, the windows
-are padded to one common size and stacked, and every field (crown, roots, pulp, enamel,
-restorations, lesions) is one numpy expression over the stack. Lengths are in mm, in the
-tooth's own frame: ``T`` runs along the tooth axis from the occlusal surface (0) to the apex,
-``S`` across it. A *margin* is about the signed distance to a part's outline, > 0 inside.
+Teeth are drawn a few at a time: each tooth gets a pixel window around it, teeth with windows of
+similar shape are padded to one common size and stacked (so little is computed outside the
+teeth and each stack stays in the cache), and every field (crown, roots, pulp, enamel,
+restorations, lesions) is one numpy expression over a stack, evaluated in place. The teeth are
+then written into the image one by one in FDI order, so the grouping never changes a pixel.
+Lengths are in mm, in the tooth's own frame: ``T`` runs along the tooth axis from the occlusal
+surface (0) to the apex, ``S`` across it. A *margin* is about the signed distance to a part's
+outline, > 0 inside.
 """
 
 from __future__ import annotations
@@ -171,12 +174,20 @@ def _windows(frame: Frame, teeth: list[Tooth], idx, hw, crown_only: bool) -> np.
     return np.stack([r0, r1, c0, c1], 1)
 
 
-def _stack_coords(frame: Frame, teeth, idx, win, width_scale: float = 1.0):
-    """Tooth-frame coordinates T, S on the stacked windows, and the (N, 1, 1) tooth sizes."""
-    g = {
+def _params(teeth, idx) -> dict:
+    """The (N, 1, 1) float32 parameters of the teeth ``idx``, by name."""
+    return {
         k: np.array([getattr(teeth[i], k) for i in idx], np.float32)[:, None, None]
         for k in ("px", "py", "ax", "ay", "width", "crown", "root", "roots", "kind")
     }
+
+
+def _stack_coords(frame: Frame, teeth, idx, win, width_scale: float = 1.0, g=None):
+    """Tooth-frame coordinates T, S on the stacked windows, and the (N, 1, 1) tooth sizes.
+
+    ``g``: the teeth's :func:`_params` when the caller has them already.
+    """
+    g = dict(_params(teeth, idx) if g is None else g)
     g["width"] = g["width"] * np.float32(width_scale)
     hmax, wmax = int((win[:, 1] - win[:, 0]).max()), int((win[:, 3] - win[:, 2]).max())
     u = (win[:, 2, None].astype(np.float32) + np.arange(wmax, dtype=np.float32) + 0.5)[:, None, :]
@@ -189,16 +200,174 @@ def _stack_coords(frame: Frame, teeth, idx, win, width_scale: float = 1.0):
     return T, S, g
 
 
-def _crown(T: np.ndarray, S: np.ndarray, g: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Crown margin (cusped occlusal edge, rounded corners, narrowing neck) and the neck ratio."""
+def _soft_(m: np.ndarray, s: float) -> np.ndarray:
+    """:func:`soft` in place (the same values, no new array)."""
+    m *= np.float32(s)
+    m += np.float32(0.5)
+    return np.clip(m, 0.0, 1.0, out=m)
+
+
+def _crown(T: np.ndarray, S: np.ndarray, g: dict, abs_s: np.ndarray | None = None):
+    """Crown margin (cusped occlusal edge, rounded corners, narrowing neck) and the neck ratio.
+
+    ``abs_s``: ``|S|`` when the caller has it already. Written in place with numpy's ``out=``
+    (each value is the same expression as ``min(half - |S|, T - occl, hc + 0.6 - T)``).
+    """
     w, hc, kind = g["width"], g["crown"], g["kind"]
     neck = np.where(kind < 6, np.float32(0.62), np.float32(0.75))
-    narrow = np.clip((T - 0.55 * hc) / (0.45 * hc), 0.0, 1.0)
-    half = (w / 2) * (1.0 - (1.0 - neck) * narrow) * np.sqrt(np.clip(T / 1.2, 0.0, 1.0))
+    half = T - 0.55 * hc  # narrow = clip((T - 0.55 hc) / (0.45 hc), 0, 1)
+    half /= 0.45 * hc
+    np.clip(half, 0.0, 1.0, out=half)
+    half *= 1.0 - neck  # half = (w / 2) (1 - (1 - neck) narrow) sqrt(clip(T / 1.2, 0, 1))
+    np.subtract(1.0, half, out=half)
+    half *= w / 2
+    r = T / 1.2
+    np.clip(r, 0.0, 1.0, out=r)
+    np.sqrt(r, out=r)
+    half *= r
     cusps = np.where(kind < 4, np.float32(1.0), np.float32(2.0))
     depth = np.where(kind < 4, np.float32(0.3), np.float32(1.1))
-    occl = depth * (0.5 - 0.5 * np.cos((2 * np.pi * cusps / w) * (S + w / 2)))
-    return np.minimum(np.minimum(half - np.abs(S), T - occl), hc + 0.6 - T), neck
+    occl = S + w / 2  # occl = depth (0.5 - 0.5 cos((2 pi cusps / w) (S + w / 2)))
+    occl *= 2 * np.pi * cusps / w
+    np.cos(occl, out=occl)
+    occl *= 0.5
+    np.subtract(0.5, occl, out=occl)
+    occl *= depth
+    half -= np.abs(S) if abs_s is None else abs_s
+    np.subtract(T, occl, out=occl)
+    np.minimum(half, occl, out=half)
+    np.subtract(hc + 0.6, T, out=occl)
+    np.minimum(half, occl, out=half)
+    return half, neck
+
+
+def _groups(win: np.ndarray, overhead: int = 16000) -> list[np.ndarray]:
+    """Stack indices in groups of similar window shapes, to stack with little padding.
+
+    Teeth sorted by window shape join the current group while the padding that adds costs
+    fewer than ``overhead`` pixels (about the price of one more group's numpy calls), so small
+    images make one or two groups and large ones several tight ones.
+    """
+    h, w = win[:, 1] - win[:, 0], win[:, 3] - win[:, 2]
+    groups, cur, hm, wm = [], [], 0, 0
+    for k in np.lexsort((w, h)):
+        h2, w2 = max(hm, h[k]), max(wm, w[k])
+        if cur and (len(cur) + 1) * h2 * w2 - len(cur) * hm * wm - h[k] * w[k] > overhead:
+            groups.append(np.array(cur))
+            cur, h2, w2 = [], h[k], w[k]
+        cur.append(k)
+        hm, wm = h2, w2
+    groups.append(np.array(cur))
+    return groups
+
+
+def _tooth_fields(frame: Frame, teeth, idx, win, draws: dict, s: float, g: dict) -> dict:
+    """Attenuation and inside-masks of one group of teeth, stacked over their windows.
+
+    ``draws`` holds this group's random values (shape (G, 1, 1) per restored or carious tooth,
+    in the order of the whole image); the result's arrays are (G, h, w) or, for restorations and
+    lesions, over the group's restored and carious teeth.
+    """
+    T, S, g = _stack_coords(frame, teeth, idx, win, g=g)
+    w, hc, lr = g["width"], g["crown"], g["root"]
+    abs_s = np.abs(S)
+    crown, neck = _crown(T, S, g, abs_s)
+    # every field below is written in place; the comment gives the expression it evaluates
+    u_r = T - hc  # u_r = clip((T - hc) / lr, 0, 1)
+    u_r /= lr
+    np.clip(u_r, 0.0, 1.0, out=u_r)
+    two = g["roots"] > 1
+    spread = 0.8 * u_r  # spread = where(two, 0.2 w + 0.8 u_r, 0)
+    spread += 0.2 * w
+    spread = np.where(two, spread, np.float32(0.0))
+    hr = 0.7 * u_r  # hr = where(two, 0.21 w, neck w / 2) (1 - 0.7 u_r sqrt(u_r))
+    hr *= np.sqrt(u_r)
+    np.subtract(1.0, hr, out=hr)
+    hr *= np.where(two, 0.21 * w, neck * w / 2)
+    dist = S - spread  # dist = min(|S - spread|, |S + spread|), to the nearest root's centre
+    np.abs(dist, out=dist)
+    np.add(S, spread, out=spread)
+    np.abs(spread, out=spread)
+    np.minimum(dist, spread, out=dist)
+    below = T - 0.6 * hc
+    root = hr - dist  # root = min(hr - dist, min(hc + lr - T, T - 0.6 hc))
+    tmp = np.subtract(hc + lr, T)
+    np.minimum(tmp, below, out=tmp)
+    np.minimum(root, tmp, out=root)
+    trunk = np.subtract(neck * w / 2, abs_s)  # min(min(neck w / 2 - |S|, hc + 2 - T), T - 0.6 hc)
+    np.subtract(hc + 2.0, T, out=tmp)
+    np.minimum(trunk, tmp, out=trunk)
+    np.minimum(trunk, below, out=trunk)
+    np.maximum(root, trunk, out=root)
+    tooth = np.maximum(crown, root)
+    pulp = np.subtract(0.22 * w, abs_s)  # chamber = min(min(0.22 w - |S|, T - 0.45 hc), ...)
+    np.subtract(T, 0.45 * hc, out=tmp)
+    np.minimum(pulp, tmp, out=pulp)
+    np.subtract(hc + 1.5, T, out=tmp)  # ... hc + 1.5 - T)
+    np.minimum(pulp, tmp, out=pulp)
+    canal = 0.28 * hr  # canal = min(0.28 hr - dist, min(hc + lr - 0.8 - T, T - 0.5 hc))
+    canal -= dist
+    np.subtract(hc + lr - 0.8, T, out=tmp)
+    np.subtract(T, 0.5 * hc, out=trunk)
+    np.minimum(tmp, trunk, out=tmp)
+    np.minimum(canal, tmp, out=canal)
+    np.maximum(pulp, canal, out=pulp)  # pulp = max(chamber, canal)
+
+    enamel_d, dentin_d, pulp_d = draws["enamel_d"], draws["dentin_d"], 0.3
+    shade = S / (w / 2 + 0.3)  # shade = 0.55 + 0.45 sqrt(clip(1 - (S / (w / 2 + 0.3))^2, 0, 1))
+    np.square(shade, out=shade)
+    np.subtract(1.0, shade, out=shade)
+    np.clip(shade, 0.0, 1.0, out=shade)
+    np.sqrt(shade, out=shade)
+    shade *= 0.45
+    shade += 0.55
+    cov = _soft_(tooth.copy(), s)
+    # enamel = clip(soft(min(crown, 0.9 hc - T)) - soft(crown - e), 0, 1)
+    enamel = np.subtract(0.9 * hc, T)
+    np.minimum(crown, enamel, out=enamel)
+    _soft_(enamel, s)
+    np.subtract(crown, draws["enamel_t"], out=tmp)
+    enamel -= _soft_(tmp, s)
+    np.clip(enamel, 0, 1, out=enamel)
+    # a = dentin_d cov + (enamel_d - dentin_d) enamel - (dentin_d - pulp_d) soft(pulp)
+    a = dentin_d * cov
+    enamel *= enamel_d - dentin_d
+    a += enamel
+    soft_pulp = _soft_(pulp.copy(), s)
+    soft_pulp *= dentin_d - pulp_d
+    a -= soft_pulp
+    a *= shade
+    # periodontal ligament: a -= 0.12 max(soft(root + 0.6) - cov, 0) (T > hc)
+    root += 0.6
+    _soft_(root, s)
+    root -= cov
+    np.maximum(root, 0.0, out=root)
+    root *= 0.12
+    root *= T > hc
+    a -= root
+
+    rk, lk = draws["rk"], draws["lk"]
+    Tr, Sr, cr, wr, hcr = T[rk], S[rk], crown[rk], w[rk], hc[rk]
+    f0, f1, f2, f3 = draws["fill"]
+    fill = ellipse(Sr, Tr, f0 * wr, f1 * hcr, f2 * wr, f3 * hcr)
+    is_crown = draws["is_crown"]
+    m_rest = np.where(is_crown, np.minimum(cr, 0.95 * hcr - Tr), np.minimum(fill, cr - 0.4))
+    rf = draws["root_fill"]
+    if rf.any():
+        j = np.flatnonzero(rf)
+        Tj, hj, hcj, lrj = Tr[j], hr[rk[j]], hcr[j], lr[rk[j]]
+        canal_fill = np.minimum(
+            0.24 * hj - dist[rk[j]], np.minimum(hcj + lrj - 1.2 - Tj, Tj - 0.7 * hcj)
+        )
+        m_rest[j] = np.maximum(m_rest[j], canal_fill)
+    a[rk] += draws["dens"] * soft(m_rest, s)
+    side, l1, l2, l3 = draws["lesion"]
+    wl, hcl = w[lk], hc[lk]
+    m_les = ellipse(S[lk], T[lk], side * (wl / 2 - 0.6), l1 * hcl, l2, l3)
+    m_les = np.minimum(m_les, tooth[lk])
+    a[lk] *= 1.0 - 0.6 * soft(m_les, s)
+    return {"a": a, "inside": tooth > 0, "rest_in": m_rest > 0, "les_in": m_les > 0, "T": T,
+            "hc": hc}
 
 
 def draw_teeth(rng, frame: Frame, teeth: list[Tooth], chart: Chart, att, masks, hw) -> np.ndarray:
@@ -206,38 +375,13 @@ def draw_teeth(rng, frame: Frame, teeth: list[Tooth], chart: Chart, att, masks, 
 
     ``masks`` holds "instance" (int32, tooth ``k`` gets ``k + 1`` in ascending FDI order),
     "restoration" and "lesion" (bool). Returns the (N, 4) float32 xyxy boxes of the instances.
+    Teeth are computed in groups of similar window size (little padding), then written into
+    the image in FDI order, so that overlaps resolve the same way at every grouping.
     """
     s = frame.s
     idx = sorted(np.flatnonzero(~chart.missing), key=lambda i: teeth[i].fdi)
     n = len(idx)
     win = _windows(frame, teeth, idx, hw, crown_only=False)
-    T, S, g = _stack_coords(frame, teeth, idx, win)
-    w, hc, lr = g["width"], g["crown"], g["root"]
-    crown, neck = _crown(T, S, g)
-    u_r = np.clip((T - hc) / lr, 0.0, 1.0)
-    two = g["roots"] > 1
-    spread = np.where(two, 0.2 * w + 0.8 * u_r, np.float32(0.0))
-    hr = np.where(two, 0.21 * w, neck * w / 2) * (1.0 - 0.7 * u_r * np.sqrt(u_r))
-    dist = np.minimum(np.abs(S - spread), np.abs(S + spread))  # to the nearest root's centre
-    root = np.minimum(hr - dist, np.minimum(hc + lr - T, T - 0.6 * hc))
-    trunk = np.minimum(np.minimum(neck * w / 2 - np.abs(S), hc + 2.0 - T), T - 0.6 * hc)
-    root = np.maximum(root, trunk)
-    tooth = np.maximum(crown, root)
-    chamber = np.minimum(np.minimum(0.22 * w - np.abs(S), T - 0.45 * hc), hc + 1.5 - T)
-    canal = np.minimum(0.28 * hr - dist, np.minimum(hc + lr - 0.8 - T, T - 0.5 * hc))
-    pulp = np.maximum(chamber, canal)
-
-    enamel_d, dentin_d, pulp_d = rng.uniform(1.4, 1.7), rng.uniform(0.85, 1.0), 0.3
-    shade = 0.55 + 0.45 * np.sqrt(np.clip(1.0 - (S / (w / 2 + 0.3)) ** 2, 0.0, 1.0))
-    cov = soft(tooth, s)
-    enamel = np.clip(
-        soft(np.minimum(crown, 0.9 * hc - T), s) - soft(crown - rng.uniform(0.9, 1.3), s), 0, 1
-    )
-    a = dentin_d * cov + (enamel_d - dentin_d) * enamel - (dentin_d - pulp_d) * soft(pulp, s)
-    a *= shade
-    a -= 0.12 * np.maximum(soft(root + 0.6, s) - cov, 0.0) * (T > hc)  # periodontal ligament
-
-    # restorations and lesions: margins on the sub-stacks of restored and carious teeth
     col = (slice(None), None, None)
     restored = np.array([i in chart.kinds for i in idx])
     carious = np.array([i in chart.lesions for i in idx])
@@ -246,65 +390,60 @@ def draw_teeth(rng, frame: Frame, teeth: list[Tooth], chart: Chart, att, masks, 
     def draw(lo: float, hi: float, m: int) -> np.ndarray:
         return rng.uniform(lo, hi, m).astype(np.float32)[col]
 
-    Tr, Sr, cr, wr, hcr = T[rk], S[rk], crown[rk], w[rk], hc[rk]
-    fill = ellipse(
-        Sr,
-        Tr,
-        draw(-0.25, 0.25, rk.size) * wr,
-        draw(0.1, 0.35, rk.size) * hcr,
-        draw(0.2, 0.35, rk.size) * wr,
-        draw(0.15, 0.3, rk.size) * hcr,
-    )
+    # every random value of the teeth, in a fixed order
+    enamel_d, dentin_d = rng.uniform(1.4, 1.7), rng.uniform(0.85, 1.0)
+    enamel_t = rng.uniform(0.9, 1.3)
+    fill = [draw(-0.25, 0.25, rk.size), draw(0.1, 0.35, rk.size), draw(0.2, 0.35, rk.size),
+            draw(0.15, 0.3, rk.size)]
     is_crown = np.array([chart.kinds[idx[k]] == "crown" for k in rk], bool)[col]
-    m_rest = np.where(is_crown, np.minimum(cr, 0.95 * hcr - Tr), np.minimum(fill, cr - 0.4))
-    rf = np.array([idx[k] in chart.root_fill for k in rk], bool)
-    if rf.any():
-        j = np.flatnonzero(rf)
-        Tj, hj, hcj, lrj = Tr[j], hr[rk[j]], hcr[j], lr[rk[j]]
-        canal_fill = np.minimum(
-            0.24 * hj - dist[rk[j]], np.minimum(hcj + lrj - 1.2 - Tj, Tj - 0.7 * hcj)
-        )
-        m_rest[j] = np.maximum(m_rest[j], canal_fill)
+    root_fill = np.array([idx[k] in chart.root_fill for k in rk], bool)
     dens = draw(2.6, 3.6, rk.size)
-    a[rk] += dens * soft(m_rest, s)
-    side = np.sign(draw(-1.0, 1.0, lk.size))
-    wl, hcl = w[lk], hc[lk]
-    m_les = ellipse(
-        S[lk],
-        T[lk],
-        side * (wl / 2 - 0.6),
-        draw(0.15, 0.5, lk.size) * hcl,
-        draw(0.8, 1.6, lk.size),
-        draw(0.8, 1.8, lk.size),
-    )
-    m_les = np.minimum(m_les, tooth[lk])
-    a[lk] *= 1.0 - 0.6 * soft(m_les, s)
+    lesion = [np.sign(draw(-1.0, 1.0, lk.size)), draw(0.15, 0.5, lk.size),
+              draw(0.8, 1.6, lk.size), draw(0.8, 1.8, lk.size)]
 
-    inst, rest_m, les_m = masks["instance"], masks["restoration"], masks["lesion"]
-    inside, rest_in, les_in = tooth > 0, m_rest > 0, m_les > 0
     slot_r = {int(k): j for j, k in enumerate(rk)}
     slot_l = {int(k): j for j, k in enumerate(lk)}
+    params = _params(teeth, idx)
+    where = {}  # stack index k -> (fields of its group, position in the group, in rk, in lk)
+    for grp in _groups(win):
+        rpos = [p for p, k in enumerate(grp) if restored[k]]
+        lpos = [p for p, k in enumerate(grp) if carious[k]]
+        rj = [slot_r[int(grp[p])] for p in rpos]
+        lj = [slot_l[int(grp[p])] for p in lpos]
+        draws = {
+            "enamel_d": enamel_d, "dentin_d": dentin_d, "enamel_t": enamel_t,
+            "rk": np.array(rpos, int), "lk": np.array(lpos, int),
+            "fill": [f[rj] for f in fill], "is_crown": is_crown[rj],
+            "root_fill": root_fill[rj], "dens": dens[rj], "lesion": [x[lj] for x in lesion],
+        }
+        g = {key: value[grp] for key, value in params.items()}
+        f = _tooth_fields(frame, teeth, [idx[k] for k in grp], win[grp], draws, s, g)
+        for p, k in enumerate(grp):
+            where[int(k)] = (f, p, rpos.index(p) if restored[k] else None,
+                             lpos.index(p) if carious[k] else None)
+
+    inst, rest_m, les_m = masks["instance"], masks["restoration"], masks["lesion"]
     boxes = np.zeros((n, 4), np.float32)
     for k in range(n):
+        f, p, jr, jl = where[k]
         r0, r1, c0, c1 = win[k]
         h, wd = r1 - r0, c1 - c0
-        att[r0:r1, c0:c1] += a[k, :h, :wd]
+        att[r0:r1, c0:c1] += f["a"][p, :h, :wd]
         wi = inst[r0:r1, c0:c1]
-        own = inside[k, :h, :wd] & (wi == 0)
+        own = f["inside"][p, :h, :wd] & (wi == 0)
         wi[own] = k + 1
         rows, cols = np.flatnonzero(own.any(1)), np.flatnonzero(own.any(0))
         if rows.size == 0:
             raise RuntimeError(f"tooth {teeth[idx[k]].fdi} has no pixels at this image size")
         boxes[k] = (c0 + cols[0], r0 + rows[0], c0 + cols[-1] + 1, r0 + rows[-1] + 1)
-        if k in slot_r:
-            j = slot_r[k]
-            hard = own & rest_in[j, :h, :wd]
+        if jr is not None:
+            hard = own & f["rest_in"][jr, :h, :wd]
             if not hard.any():  # too small to show at this size: fill the crown's tip
-                hard = own & (T[k, :h, :wd] < 0.4 * hc[k, 0, 0])
-                att[r0:r1, c0:c1] += dens[j, 0, 0] * hard
+                hard = own & (f["T"][p, :h, :wd] < 0.4 * f["hc"][p, 0, 0])
+                att[r0:r1, c0:c1] += dens[slot_r[k], 0, 0] * hard
             rest_m[r0:r1, c0:c1] |= hard
-        if k in slot_l:
-            les_m[r0:r1, c0:c1] |= own & les_in[slot_l[k], :h, :wd]
+        if jl is not None:
+            les_m[r0:r1, c0:c1] |= own & f["les_in"][jl, :h, :wd]
 
     if chart.pontics:  # bridge pontics: a restoration-bright crown over the empty slot
         win = _windows(frame, teeth, chart.pontics, hw, crown_only=True)

@@ -12,7 +12,8 @@ pixel-edge coordinates, so a box's ``x1`` is one past its last column.
 Rendering is an attenuation sum turned into brightness (``1 - exp(-A)``, bright = dense).
 Smooth anatomy (soft tissue, maxilla, sinuses, airway, spine and hyoid ghosts, bone texture and
 the mandible's distance fields) is computed on a coarse grid and upsampled; the teeth and their
-restorations are drawn at full resolution inside each tooth's own bounding window.
+restorations are drawn at full resolution inside each tooth's own bounding window; the passes
+over the full image (mandible, exposure, noise) work in strips of rows that stay in the cache.
 
 Framing: centred or realistic
 -----------------------------
@@ -69,7 +70,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.ndimage import gaussian_filter, gaussian_filter1d
+from scipy.ndimage import gaussian_filter, uniform_filter1d
 from scipy.special import erf
 
 from dentpy import _checks
@@ -80,7 +81,6 @@ from dentpy.data.synthetic._common import (
     check_size,
     ellipse,
     rng_for,
-    soft,
     upsample,
 )
 from dentpy.data.synthetic._teeth import (
@@ -437,22 +437,38 @@ def _place(hw, teeth: list[Tooth], chart, pos: Positioning) -> Frame:
                  float(scale), tilt)
 
 
-def _blur_anterior(att: np.ndarray, frame: Frame, warp: _Warp, sigma_mm: float) -> None:
-    """Blur ``att`` horizontally around the incisors (out of the focal trough), in place."""
+def _blur_anterior(
+    att: np.ndarray, frame: Frame, warp: _Warp, sigma_mm: float, rows: tuple[int, int]
+) -> None:
+    """Blur ``att`` horizontally around the incisors (out of the focal trough), in place.
+
+    The blur (three box filters, about a Gaussian of ``sigma_mm``) is blended in with a weight
+    that is 1 at the midline and fades over about 20 mm to the sides, and over 6 mm above and
+    below the teeth's rows ``rows`` (first, one past the last).
+    """
     sigma = sigma_mm * frame.s
     if sigma < 0.3:
         return
-    W = att.shape[1]
+    H, W = att.shape
     u = np.arange(W, dtype=np.float64) + 0.5
     x = warp.inverse((u - frame.ox) / (frame.s * frame.c))  # along the occlusal line
     weight = np.exp(-((x / _ANTERIOR_MM) ** 2)).astype(np.float32)
     cols = np.flatnonzero(weight > 0.01)
     if cols.size == 0:
         return
-    lo, hi = max(int(cols[0]) - int(3 * sigma) - 1, 0), min(int(cols[-1]) + int(3 * sigma) + 2, W)
-    band = att[:, lo:hi]
-    blurred = gaussian_filter1d(band, sigma, axis=1, mode="nearest")
-    band += weight[lo:hi] * (blurred - band)
+    fade = 6.0 * frame.s
+    r0, r1 = max(int(rows[0] - fade), 0), min(int(rows[1] + fade) + 1, H)
+    width = max(1, int(round(math.sqrt(4.0 * sigma * sigma + 1.0))))  # 3 boxes: var = sigma^2
+    lo, hi = max(int(cols[0]) - 2 * width, 0), min(int(cols[-1]) + 2 * width + 1, W)
+    band = att[r0:r1, lo:hi]
+    blurred = band
+    for _ in range(3):
+        blurred = uniform_filter1d(blurred, width, axis=1, mode="nearest")
+    v = np.arange(r0, r1, dtype=np.float32) + 0.5
+    ramp = np.clip(np.minimum(v - rows[0], rows[1] - v) / fade + 1.0, 0.0, 1.0)
+    blurred -= band
+    blurred *= ramp[:, None] * weight[None, lo:hi]
+    band += blurred
 
 
 # ----------------------------------------------------------------------------------------------
@@ -478,21 +494,92 @@ def _frame(rng: np.random.Generator, hw: tuple[int, int]) -> Frame:
     return Frame(float(ox), float(oy), float(scale), tilt)
 
 
-def _expose(rng: np.random.Generator, att: np.ndarray, device: int) -> np.ndarray:
-    """Attenuation to float32 brightness in [0, 1]: exposure, the device's curve, noise."""
-    img = np.exp(np.float32(-rng.uniform(0.85, 1.2)) * np.maximum(att, 0.0))
-    np.subtract(1.0, img, out=img)
+def _rows(H: int, W: int) -> range:
+    """Starts of the row strips the full-resolution passes work on (a few hundred kB each,
+    so that every pass over a strip stays in the cache)."""
+    return range(0, H, max(8, 49152 // W))
+
+
+def _compose(att: np.ndarray, mand: np.ndarray, cortex: np.ndarray, s: float):
+    """Add the mandible and its cortex to ``att`` in place; return the two (H, W) bool masks.
+
+    Per pixel: ``att + 0.08 soft(mand) + 0.6 soft(-cortex) soft(mand)``; masks ``mand > 0``
+    and ``(cortex < 0) & (mand > 0)``.
+    """
+    H, W = att.shape
+    s32, half = np.float32(s), np.float32(0.5)
+    mand_mask, cortex_mask = np.empty((H, W), bool), np.empty((H, W), bool)
+    step = _rows(H, W).step
+    for r in _rows(H, W):
+        a, m, c = att[r : r + step], mand[r : r + step], cortex[r : r + step]
+        cov = m * s32
+        cov += half
+        np.clip(cov, 0.0, 1.0, out=cov)
+        cor = np.negative(c)
+        cor *= s32
+        cor += half
+        np.clip(cor, 0.0, 1.0, out=cor)
+        cor *= cov
+        cov *= 0.08
+        a += cov
+        cor *= 0.6
+        a += cor
+        mm = np.greater(m, 0, out=mand_mask[r : r + step])
+        np.logical_and(c < 0, mm, out=cortex_mask[r : r + step])
+    return mand_mask, cortex_mask
+
+
+def _expose(
+    rng: np.random.Generator, att: np.ndarray, device: int, dtype: str, max_value: float
+) -> np.ndarray:
+    """Attenuation to brightness: exposure, the device's curve, noise; then ``dtype``.
+
+    Float32 brightness is in [0, 1]; integer outputs are ``rint(brightness * max_value)``.
+    Works in row strips (the noise is drawn strip by strip, the same stream as in one go);
+    ``att`` is overwritten.
+    """
+    k = np.float32(-rng.uniform(0.85, 1.2))
     if device == 0:  # a soft, slightly lifted curve with more noise
         g = rng.uniform(0.15, 0.3)
-        img = 0.04 + 0.92 * img * ((1 + g) - g * img)
         sd = rng.uniform(0.012, 0.03)
     else:  # a harder, darker curve with less noise
-        img = np.clip(rng.uniform(1.15, 1.3) * (img - 0.14), 0.0, 1.0)
-        img *= (1 - rng.uniform(0.2, 0.4)) + rng.uniform(0.2, 0.4) * img
+        gain, lo, hi = rng.uniform(1.15, 1.3), rng.uniform(0.2, 0.4), rng.uniform(0.2, 0.4)
         sd = rng.uniform(0.006, 0.016)
-    noise = rng.random(img.shape, dtype=np.float32)
-    img += np.float32(sd * math.sqrt(12.0)) * (noise - np.float32(0.5))
-    return np.clip(img, 0.0, 1.0, out=img)
+    amp, half = np.float32(sd * math.sqrt(12.0)), np.float32(0.5)
+    H, W = att.shape
+    inplace = dtype == "float32" and att.flags.c_contiguous
+    out = att if inplace else np.empty((H, W), dtype)
+    step = _rows(H, W).step
+    for r in _rows(H, W):
+        x = np.maximum(att[r : r + step], 0.0)
+        x *= k
+        np.exp(x, out=x)
+        np.subtract(1.0, x, out=x)
+        if device == 0:  # 0.04 + 0.92 x ((1 + g) - g x)
+            t = g * x
+            np.subtract(1 + g, t, out=t)
+            x *= 0.92
+            x *= t
+            x += 0.04
+        else:  # clip(gain (x - 0.14)), then x ((1 - lo) + hi x)
+            x -= 0.14
+            x *= gain
+            np.clip(x, 0.0, 1.0, out=x)
+            t = hi * x
+            t += 1 - lo
+            x *= t
+        noise = rng.random(x.shape, dtype=np.float32)
+        noise -= half
+        noise *= amp
+        x += noise
+        np.clip(x, 0.0, 1.0, out=x)
+        if dtype == "float32":
+            out[r : r + step] = x
+        else:
+            x *= np.float32(max_value)
+            np.rint(x, out=x)
+            out[r : r + step] = x
+    return out
 
 
 def make_panoramic(
@@ -555,10 +642,7 @@ def make_panoramic(
     factor = max(1, round(H / 150))
     att, mand, cortex = upsample(_anatomy(rng, frame, hw, factor, bone, warp), factor, hw)
     s = frame.s
-    cov_m = soft(mand, s)
-    cortical = soft(-cortex, s)
-    cortical *= cov_m
-    att = att + 0.08 * cov_m + 0.6 * cortical
+    mand_mask, cortex_mask = _compose(att, mand, cortex, s)
     masks = {
         "instance": np.zeros(hw, np.int32),
         "restoration": np.zeros(hw, bool),
@@ -566,12 +650,11 @@ def make_panoramic(
     }
     boxes = draw_teeth(rng, frame, teeth, chart, att, masks, hw)
     if warp is not None:
-        _blur_anterior(att, frame, warp, pos.anterior_blur_mm)
+        rows = (int(boxes[:, 1].min()), int(boxes[:, 3].max()))
+        _blur_anterior(att, frame, warp, pos.anterior_blur_mm, rows)
 
-    img = _expose(rng, att, device)
     max_value = _OUTPUTS[dtype] or _DEVICE_MAX_UINT16[device]
-    if dtype != "float32":
-        img = np.rint(img * np.float32(max_value)).astype(dtype)
+    img = _expose(rng, att, device, dtype, max_value)
 
     inst = masks["instance"]
     fdi = np.array(sorted(t.fdi for t, m in zip(teeth, chart.missing, strict=True) if not m))
@@ -605,8 +688,8 @@ def make_panoramic(
         instance_mask=inst,
         restoration_mask=rest.view(np.uint8),
         lesion_mask=masks["lesion"].view(np.uint8),
-        mandible_mask=(mand > 0).view(np.uint8),
-        cortex_mask=((cortex < 0) & (mand > 0)).view(np.uint8),
+        mandible_mask=mand_mask.view(np.uint8),
+        cortex_mask=cortex_mask.view(np.uint8),
         device=device,
         patient_id=f"syn-{seed}-{index}",
         px_per_mm=float(s),
