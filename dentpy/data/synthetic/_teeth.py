@@ -374,7 +374,8 @@ def draw_teeth(rng, frame: Frame, teeth: list[Tooth], chart: Chart, att, masks, 
     """Add the present teeth, restorations, lesions and pontics to ``att`` and ``masks``.
 
     ``masks`` holds "instance" (int32, tooth ``k`` gets ``k + 1`` in ascending FDI order),
-    "restoration" and "lesion" (bool). Returns the (N, 4) float32 xyxy boxes of the instances.
+    "restoration" and "lesion" (bool), and optionally "tooth" (bool, ``instance > 0``).
+    Returns the (N, 4) float32 xyxy boxes of the instances.
     Teeth are computed in groups of similar window size (little padding), then written into
     the image in FDI order, so that overlaps resolve the same way at every grouping.
     """
@@ -423,6 +424,7 @@ def draw_teeth(rng, frame: Frame, teeth: list[Tooth], chart: Chart, att, masks, 
                              lpos.index(p) if carious[k] else None)
 
     inst, rest_m, les_m = masks["instance"], masks["restoration"], masks["lesion"]
+    tooth_m = masks.get("tooth")
     boxes = np.zeros((n, 4), np.float32)
     for k in range(n):
         f, p, jr, jl = where[k]
@@ -431,7 +433,9 @@ def draw_teeth(rng, frame: Frame, teeth: list[Tooth], chart: Chart, att, masks, 
         att[r0:r1, c0:c1] += f["a"][p, :h, :wd]
         wi = inst[r0:r1, c0:c1]
         own = f["inside"][p, :h, :wd] & (wi == 0)
-        wi[own] = k + 1
+        np.copyto(wi, k + 1, where=own)
+        if tooth_m is not None:
+            tooth_m[r0:r1, c0:c1] |= own
         rows, cols = np.flatnonzero(own.any(1)), np.flatnonzero(own.any(0))
         if rows.size == 0:
             raise RuntimeError(f"tooth {teeth[idx[k]].fdi} has no pixels at this image size")

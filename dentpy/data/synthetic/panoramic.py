@@ -382,16 +382,17 @@ class _Warp:
 
 def _warp_teeth(teeth: list[Tooth], warp: _Warp) -> list[Tooth]:
     """Each tooth magnified horizontally by the warp's local magnification at its occlusal point."""
+    px = np.array([t.px for t in teeth])
+    ms, pxs = warp.m(px).tolist(), warp(px).tolist()
     out = []
-    for t in teeth:
-        m = float(warp.m(t.px))
+    for t, m, x in zip(teeth, ms, pxs, strict=True):
         ax, ay = m * t.ax, t.ay
         length = math.hypot(ax, ay)
         across = math.hypot(m * t.ay, t.ax)  # the magnified width direction
         out.append(
             replace(
                 t,
-                px=float(warp(t.px)),
+                px=x,
                 ax=ax / length,
                 ay=ay / length,
                 width=t.width * across,
@@ -550,8 +551,10 @@ def _expose(
     inplace = dtype == "float32" and att.flags.c_contiguous
     out = att if inplace else np.empty((H, W), dtype)
     step = _rows(H, W).step
+    buffer = np.empty((step, W), np.float32)
     for r in _rows(H, W):
-        x = np.maximum(att[r : r + step], 0.0)
+        a = att[r : r + step]
+        x = np.maximum(a, 0.0, out=a) if inplace else np.maximum(a, 0.0)
         x *= k
         np.exp(x, out=x)
         np.subtract(1.0, x, out=x)
@@ -568,13 +571,14 @@ def _expose(
             t = hi * x
             t += 1 - lo
             x *= t
-        noise = rng.random(x.shape, dtype=np.float32)
+        noise = rng.random(dtype=np.float32, out=buffer[: x.shape[0]])
         noise -= half
         noise *= amp
         x += noise
         np.clip(x, 0.0, 1.0, out=x)
         if dtype == "float32":
-            out[r : r + step] = x
+            if not inplace:
+                out[r : r + step] = x
         else:
             x *= np.float32(max_value)
             np.rint(x, out=x)
@@ -647,6 +651,7 @@ def make_panoramic(
         "instance": np.zeros(hw, np.int32),
         "restoration": np.zeros(hw, bool),
         "lesion": np.zeros(hw, bool),
+        "tooth": np.zeros(hw, bool),
     }
     boxes = draw_teeth(rng, frame, teeth, chart, att, masks, hw)
     if warp is not None:
@@ -684,7 +689,7 @@ def make_panoramic(
         roi_box=roi,
         tooth_boxes=boxes,
         tooth_fdi=fdi.astype(np.int64),
-        tooth_mask=(inst > 0).view(np.uint8),
+        tooth_mask=masks["tooth"].view(np.uint8),
         instance_mask=inst,
         restoration_mask=rest.view(np.uint8),
         lesion_mask=masks["lesion"].view(np.uint8),
