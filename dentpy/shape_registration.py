@@ -61,9 +61,7 @@ KIND_LABELS = {"teeth": 7, "vessels": 5, "axial": 11}
 # ------------------------------------------------------------------------------- checks
 def _labels(name: str, value: Any, *, ndim: int = 3) -> torch.Tensor:
     """Integer label maps as an int64 tensor of ``ndim`` dims, no negative labels."""
-    t = _checks.tensor(name, value, ndim=ndim, kind="integer")
-    if t.dtype == torch.bool:
-        _checks.fail(name, "integer labels (not bool)", value, wrong_type=True)
+    t = _checks.tensor(name, value, ndim=ndim, kind="integer")  # bool is refused too
     if (t < 0).any():
         _checks.fail(name, "labels >= 0", value)
     return t.long()
@@ -416,8 +414,8 @@ def hd95_per_label(reference: Any, registered: Any, n_labels: int) -> np.ndarray
 
 
 def jacobian_std(displacement: Any) -> np.ndarray:
-    """Standard deviation over pixels of the Jacobian determinant of each field (B,), and the
-    per-field Jacobian maps come from :func:`dentpy.registration.jacobian_determinant`."""
+    """Standard deviation over pixels of the Jacobian determinant of each field (B,), the
+    determinants from :func:`dentpy.registration.jacobian_determinant` (central differences)."""
     disp = _disp("displacement", displacement)
     return np.array([_rg.jacobian_determinant(u.detach().cpu().numpy()).std() for u in disp])
 
