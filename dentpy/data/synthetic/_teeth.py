@@ -241,18 +241,20 @@ def _crown(T: np.ndarray, S: np.ndarray, g: dict, abs_s: np.ndarray | None = Non
     return half, neck
 
 
-def _groups(win: np.ndarray, overhead: int = 16000) -> list[np.ndarray]:
+def _groups(win: np.ndarray, arch: np.ndarray, overhead: int = 16000) -> list[np.ndarray]:
     """Stack indices in groups of similar window shapes, to stack with little padding.
 
-    Teeth sorted by window shape join the current group while the padding that adds costs
-    fewer than ``overhead`` pixels (about the price of one more group's numpy calls), so small
-    images make one or two groups and large ones several tight ones.
+    Teeth of one ``arch`` (0 upper, 1 lower: their crowns sit at the same end of the window)
+    sorted by window shape join the current group while the padding that adds costs fewer than
+    ``overhead`` pixels (about the price of one more group's numpy calls), so small images make
+    a few groups and large ones several tight ones.
     """
     h, w = win[:, 1] - win[:, 0], win[:, 3] - win[:, 2]
     groups, cur, hm, wm = [], [], 0, 0
-    for k in np.lexsort((w, h)):
+    for k in np.lexsort((w, h, arch)):
         h2, w2 = max(hm, h[k]), max(wm, w[k])
-        if cur and (len(cur) + 1) * h2 * w2 - len(cur) * hm * wm - h[k] * w[k] > overhead:
+        waste = (len(cur) + 1) * h2 * w2 - len(cur) * hm * wm - h[k] * w[k]
+        if cur and (arch[k] != arch[cur[0]] or waste > overhead):
             groups.append(np.array(cur))
             cur, h2, w2 = [], h[k], w[k]
         cur.append(k)
@@ -271,7 +273,16 @@ def _tooth_fields(frame: Frame, teeth, idx, win, draws: dict, s: float, g: dict)
     T, S, g = _stack_coords(frame, teeth, idx, win, g=g)
     w, hc, lr = g["width"], g["crown"], g["root"]
     abs_s = np.abs(S)
-    crown, neck = _crown(T, S, g, abs_s)
+    # The crown's margin is at most hc + 0.6 - T. Rows where that bound is below -1/s mm for
+    # every pixel hold no crown, no enamel and no restoration of the crown (soft() is 0 there
+    # and every mask false, whatever the exact margin), so the crown's expression is evaluated
+    # only on the rows [c0, c1) that can hold some, and the bound stands in elsewhere.
+    crown = np.subtract(hc + 0.6, T)
+    lim = np.float32(-1.0 / s - 0.05)
+    rows = np.flatnonzero((crown > lim).any(axis=(0, 2)))
+    c0, c1 = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
+    sub = (slice(None), slice(c0, c1))
+    crown[sub], neck = _crown(T[sub], S[sub], g, abs_s[sub])
     # every field below is written in place; the comment gives the expression it evaluates
     u_r = T - hc  # u_r = clip((T - hc) / lr, 0, 1)
     u_r /= lr
@@ -323,16 +334,17 @@ def _tooth_fields(frame: Frame, teeth, idx, win, draws: dict, s: float, g: dict)
     shade += 0.55
     cov = _soft_(tooth.copy(), s)
     # enamel = clip(soft(min(crown, 0.9 hc - T)) - soft(crown - e), 0, 1)
-    enamel = np.subtract(0.9 * hc, T)
-    np.minimum(crown, enamel, out=enamel)
+    # (enamel is 0 outside the crown's rows, and adding 0 changes nothing)
+    enamel = np.subtract(0.9 * hc, T[sub])
+    np.minimum(crown[sub], enamel, out=enamel)
     _soft_(enamel, s)
-    np.subtract(crown, draws["enamel_t"], out=tmp)
-    enamel -= _soft_(tmp, s)
+    tmp_sub = np.subtract(crown[sub], draws["enamel_t"])
+    enamel -= _soft_(tmp_sub, s)
     np.clip(enamel, 0, 1, out=enamel)
     # a = dentin_d cov + (enamel_d - dentin_d) enamel - (dentin_d - pulp_d) soft(pulp)
     a = dentin_d * cov
     enamel *= enamel_d - dentin_d
-    a += enamel
+    a[sub] += enamel
     soft_pulp = _soft_(pulp.copy(), s)
     soft_pulp *= dentin_d - pulp_d
     a -= soft_pulp
@@ -406,7 +418,8 @@ def draw_teeth(rng, frame: Frame, teeth: list[Tooth], chart: Chart, att, masks, 
     slot_l = {int(k): j for j, k in enumerate(lk)}
     params = _params(teeth, idx)
     where = {}  # stack index k -> (fields of its group, position in the group, in rk, in lk)
-    for grp in _groups(win):
+    lower = np.array([teeth[i].fdi // 10 in (3, 4) for i in idx])
+    for grp in _groups(win, lower):
         rpos = [p for p, k in enumerate(grp) if restored[k]]
         lpos = [p for p, k in enumerate(grp) if carious[k]]
         rj = [slot_r[int(grp[p])] for p in rpos]
