@@ -505,14 +505,20 @@ def _compose(att: np.ndarray, mand: np.ndarray, cortex: np.ndarray, s: float):
     """Add the mandible and its cortex to ``att`` in place; return the two (H, W) bool masks.
 
     Per pixel: ``att + 0.08 soft(mand) + 0.6 soft(-cortex) soft(mand)``; masks ``mand > 0``
-    and ``(cortex < 0) & (mand > 0)``.
+    and ``(cortex < 0) & (mand > 0)``. Rows without the mandible are skipped (there both
+    additions are 0 and both masks false).
     """
     H, W = att.shape
     s32, half = np.float32(s), np.float32(0.5)
-    mand_mask, cortex_mask = np.empty((H, W), bool), np.empty((H, W), bool)
+    mand_mask, cortex_mask = np.zeros((H, W), bool), np.zeros((H, W), bool)
+    lim = np.float32(-1.0 / s - 0.05)  # below it soft() is 0: nothing to add, masks false
     step = _rows(H, W).step
     for r in _rows(H, W):
-        a, m, c = att[r : r + step], mand[r : r + step], cortex[r : r + step]
+        rows = np.flatnonzero((mand[r : r + step] > lim).any(axis=1))
+        if rows.size == 0:
+            continue
+        r0, r1 = r + int(rows[0]), r + int(rows[-1]) + 1
+        a, m, c = att[r0:r1], mand[r0:r1], cortex[r0:r1]
         cov = m * s32
         cov += half
         np.clip(cov, 0.0, 1.0, out=cov)
@@ -525,8 +531,8 @@ def _compose(att: np.ndarray, mand: np.ndarray, cortex: np.ndarray, s: float):
         a += cov
         cor *= 0.6
         a += cor
-        mm = np.greater(m, 0, out=mand_mask[r : r + step])
-        np.logical_and(c < 0, mm, out=cortex_mask[r : r + step])
+        mm = np.greater(m, 0, out=mand_mask[r0:r1])
+        np.logical_and(c < 0, mm, out=cortex_mask[r0:r1])
     return mand_mask, cortex_mask
 
 
