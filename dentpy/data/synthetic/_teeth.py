@@ -345,7 +345,7 @@ def _tooth_fields(frame: Frame, teeth, idx, win, draws: dict, s: float, g: dict)
     a = dentin_d * cov
     enamel *= enamel_d - dentin_d
     a[sub] += enamel
-    soft_pulp = _soft_(pulp.copy(), s)
+    soft_pulp = _soft_(pulp, s)  # pulp is not needed after this
     soft_pulp *= dentin_d - pulp_d
     a -= soft_pulp
     a *= shade
