@@ -40,6 +40,14 @@ def _widths(name: str, value: object) -> tuple[int, ...]:
     return tuple(_checks.integer(f"{name}[{i}]", v, low=1) for i, v in enumerate(value))
 
 
+def _stages(widths: object, depths: object) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Checked ``(widths, depths)`` of an encoder: one depth per width."""
+    widths, depths = _widths("widths", widths), _widths("depths", depths)
+    if len(depths) != len(widths):
+        _checks.fail("depths", f"{len(widths)} entries (one per width)", depths)
+    return widths, depths
+
+
 class SqueezeExcite(nn.Module):
     """Channel gate: ``x * sigmoid(fc2(act(fc1(mean_hw(x)))))``; ``fc1``, ``fc2`` are 1x1 convs
     ``channels -> squeeze -> channels``. ``(N, channels, H, W) -> same shape``."""
@@ -175,10 +183,7 @@ class EfficientEncoder(_Encoder):
                  drop_path: float = 0.1) -> None:
         super().__init__()
         self.in_channels = _checks.integer("in_channels", in_channels, low=1)
-        self.widths = _widths("widths", widths)
-        depths = _widths("depths", depths)
-        if len(depths) != len(self.widths):
-            _checks.fail("depths", f"{len(self.widths)} entries (one per width)", depths)
+        self.widths, depths = _stages(widths, depths)
         drop_path = _checks.number("drop_path", drop_path, low=0.0, high=1.0, high_open=True)
         self.stem = _conv_bn(self.in_channels, self.widths[0], 3, stride=2)
         total, k, stages, c = sum(depths), 0, [], self.widths[0]
@@ -201,10 +206,7 @@ class ResNetEncoder(_Encoder):
                  depths: Sequence[int] = (1, 1, 1, 1)) -> None:
         super().__init__()
         self.in_channels = _checks.integer("in_channels", in_channels, low=1)
-        self.widths = _widths("widths", widths)
-        depths = _widths("depths", depths)
-        if len(depths) != len(self.widths):
-            _checks.fail("depths", f"{len(self.widths)} entries (one per width)", depths)
+        self.widths, depths = _stages(widths, depths)
         self.stem = nn.Sequential(nn.Conv2d(self.in_channels, self.widths[0], 3, 2, 1, bias=False),
                                   nn.BatchNorm2d(self.widths[0]), nn.ReLU(inplace=True))
         stages, c = [], self.widths[0]

@@ -187,6 +187,20 @@ def _data(images: Any, masks: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return images, masks
 
 
+def _client_data(clients: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Check a non-empty sequence of per-client ``(images, masks)`` pairs (see :func:`_data`)."""
+    if isinstance(clients, Mapping) or not isinstance(clients, Sequence) or not clients:
+        raise _checks.ArgumentTypeError(f"clients must be a non-empty list of (images, masks), "
+                                        f"got {_checks.describe(clients)}")
+    data = []
+    for i, pair in enumerate(clients):
+        if not isinstance(pair, Sequence) or len(pair) != 2:
+            raise _checks.ArgumentTypeError(f"clients[{i}] must be an (images, masks) pair, got "
+                                            f"{_checks.describe(pair)}")
+        data.append(_data(*pair))
+    return data
+
+
 def local_update(model: nn.Module, images: Any, masks: Any, *,
                  global_state: Mapping[str, torch.Tensor] | None = None, mu: float = 0.0,
                  epochs: int = 1, batch_size: int = 8, lr: float = 1e-3,
@@ -320,15 +334,7 @@ def run_federated(model_fn: Callable[[], nn.Module],
     if not callable(model_fn):
         raise _checks.ArgumentTypeError(f"model_fn must be a callable returning a model, got "
                                         f"{_checks.describe(model_fn)}")
-    if isinstance(clients, Mapping) or not isinstance(clients, Sequence) or not clients:
-        raise _checks.ArgumentTypeError(f"clients must be a non-empty list of (images, masks), "
-                                        f"got {_checks.describe(clients)}")
-    data = []
-    for i, pair in enumerate(clients):
-        if not isinstance(pair, Sequence) or len(pair) != 2:
-            raise _checks.ArgumentTypeError(f"clients[{i}] must be an (images, masks) pair, got "
-                                            f"{_checks.describe(pair)}")
-        data.append(_data(*pair))
+    data = _client_data(clients)
     rounds = _checks.integer("rounds", rounds, low=1)
     mu = _checks.number("mu", mu, low=0)
     seed = _checks.integer("seed", seed, low=0)

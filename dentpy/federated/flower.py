@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from dentpy import _checks
-from dentpy.federated import TinyAttentionUNet, _data, client_seed, local_update
+from dentpy.federated import TinyAttentionUNet, _client_data, client_seed, local_update
 
 __all__ = ["free_port", "run_flower"]
 
@@ -67,15 +67,7 @@ def run_flower(clients: Sequence[tuple[Any, Any]], init_state: Mapping[str, torc
     state after round 1, 2, ...], "seconds": wall time, "logs": {name: text}}``; raises
     ``RuntimeError`` (with the processes' logs) if a process fails or ``timeout`` passes.
     """
-    if isinstance(clients, Mapping) or not isinstance(clients, Sequence) or not clients:
-        raise _checks.ArgumentTypeError(f"clients must be a non-empty list of (images, masks), "
-                                        f"got {_checks.describe(clients)}")
-    data = []
-    for i, pair in enumerate(clients):
-        if not isinstance(pair, Sequence) or len(pair) != 2:
-            raise _checks.ArgumentTypeError(f"clients[{i}] must be an (images, masks) pair, got "
-                                            f"{_checks.describe(pair)}")
-        data.append(_data(*pair))
+    data = _client_data(clients)
     rounds = _checks.integer("rounds", rounds, low=1)
     mu = _checks.number("mu", mu, low=0)
     local_epochs = _checks.integer("local_epochs", local_epochs, low=1)
