@@ -290,7 +290,7 @@ def test_positioning_parameters_stay_in_their_documented_ranges():
         np.testing.assert_allclose(p.occlusal_curvature, 0.00025 * p.chin_deg)
         assert (p.side_magnification > 1) == (p.lateral_mm < 0) or p.lateral_mm == 0
         assert (0.72 <= p.arch_scale <= 0.85) if p.child else (0.86 <= p.arch_scale <= 1.2)
-        assert 0.8 <= p.field_scale <= 1.05
+        assert 1.05 <= p.field_scale <= 1.3
         for span in p.edentulous:
             assert 2 <= len(span) <= 5 and len({f // 10 in (1, 2) for f in span}) == 1
     assert any(p.child for p in pos) and any(p.edentulous for p in pos)

@@ -45,7 +45,14 @@ of the draws:
   mandible's lower border bend with it.
 * **arch size**: a child (probability 0.15, ``child``) has ``arch_scale ~ U(0.72, 0.85)``, an
   adult ``N(1, 0.07)`` clipped to [0.86, 1.2]; times a field-of-view scale ``field_scale ~
-  U(0.8, 1.05)`` (devices and collimation differ). No mixed dentition is modelled.
+  U(1.05, 1.3)`` (devices, collimation and the detector's crop differ). The range is set by
+  real panoramics' geometry: a detector about 27-30 cm wide by 15 cm high, magnifying the
+  arch about 1.2-1.3 times, shows an adult dentition over about 55-70 % of the image's width
+  and about half its height. With it the tight dental box averages about 57 % of the width
+  (5th-95th percentile 42-70 %) and 43-48 % of the height; children and small arches give the
+  smaller ones. (An earlier range, ``U(0.8, 1.05)``, made the box 45 % of the width on average,
+  smaller than real adult panoramics and smaller than the smallest box DAC can output.) No
+  mixed dentition is modelled.
 * **edentulous spans**: none (probability 0.55), one (0.33) or two (0.12) runs of 2-5 adjacent
   missing teeth in one arch, half of them free-end (the molars of one side), given as FDI
   numbers in ``edentulous``; the rest of the chart is drawn as usual around them.
@@ -55,11 +62,11 @@ of the draws:
   image is scaled down to fit.
 
 Over many samples the realistic framing moves the dental box's centre with a standard deviation
-of about 15 % of the width and 13 % of the height (centred: about 5 % of each) and varies its
-width and height by about 16 % of their mean (centred: about 10 %); ``tests/test_synthetic.py``
-checks the ranges 12-18 %, 10-15 % and 13-22 %. A box of the dental box's own size centred in
-the image overlaps it with a mean IoU of about 0.4 (centred framing: about 0.7), so cropping has
-something to find.
+of about 13 % of the width and 12 % of the height (the bigger box has less room to move than
+the offset asks; centred: about 5 % of each) and varies its width and height by about 14 % of
+their mean (centred: about 10 %); ``tests/test_synthetic.py`` checks the ranges 12-18 %, 10-15 %
+and 13-22 %. A box of the dental box's own size centred in the image overlaps it with a mean
+IoU of about 0.48 (centred framing: about 0.73), so cropping has something to find.
 ``px_per_mm`` is pixels per millimetre of the (adult-sized) canonical anatomy, so it includes the
 arch scale; the horizontal magnification of the positioning is on top of it.
 """
@@ -323,7 +330,7 @@ def _draw_positioning(seed: int, index: int) -> Positioning:
     chin = float(np.clip(rng.normal(0.0, 5.0), -12.0, 12.0))
     child = bool(rng.random() < 0.15)
     arch = float(rng.uniform(0.72, 0.85) if child else np.clip(rng.normal(1.0, 0.07), 0.86, 1.2))
-    field_scale = float(rng.uniform(0.8, 1.05))
+    field_scale = float(rng.uniform(1.05, 1.3))
     spans = []
     for _ in range(int(rng.choice(3, p=(0.55, 0.33, 0.12)))):
         row = _ARCH_ROWS[int(rng.integers(2))]
