@@ -1,13 +1,17 @@
 """Write a synthetic dental dataset to disk in the formats real datasets use.
 
     python data_scripts/make_synthetic.py --n 100 --seed 0 --size 256 512 --out data/syn
+    python data_scripts/make_synthetic.py --n 100 --framing realistic --out data/syn_realistic
     python data_scripts/make_synthetic.py --kind volume --n 10 --size 64 96 96 --out data/cbct
 
 Panoramic: ``images/<id>.png`` (16-bit, the device's range), ``masks/<id>_<name>.png``
 (8-bit 0/1 tooth, restoration, lesion, mandible masks and the 16-bit instance mask),
 ``labels.csv`` (one row per image: every scalar label and the RoI box) and ``coco.json``
-(tooth boxes, categories = FDI numbers). Volume: ``volumes/<id>.nii.gz`` and
-``volumes/<id>_canal.nii.gz`` with their affine, and ``labels.csv``.
+(tooth boxes, categories = FDI numbers). ``--framing realistic`` positions each patient as
+real panoramics do (``make_panoramic(framing="realistic")``: off-centre, forward or back, tilted,
+child arches, edentulous spans); ``labels.csv`` then also holds the drawn positioning (columns
+``pos_*``). The default ``centred`` writes the course's usual world. Volume:
+``volumes/<id>.nii.gz`` and ``volumes/<id>_canal.nii.gz`` with their affine, and ``labels.csv``.
 
 The output folder must be new or empty, or one this script wrote before (it holds the marker
 file ``.dentpy-synthetic``); files already there are never overwritten.
@@ -25,7 +29,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from dentpy.data.io import write_coco, write_image, write_labels_csv, write_nifti
-from dentpy.data.synthetic import make_panoramic, make_volume
+from dentpy.data.synthetic import FRAMINGS, make_panoramic, make_volume
 
 MARKER = ".dentpy-synthetic"
 _MASKS = ("tooth", "restoration", "lesion", "mandible")
@@ -44,13 +48,35 @@ def _prepare(out: Path, settings: dict) -> None:
     (out / MARKER).write_text(json.dumps(settings, indent=1) + "\n")
 
 
-def write_panoramic(out: Path, n: int, seed: int, size: tuple[int, int], progress: bool) -> None:
-    """Write ``n`` panoramic samples and their labels under ``out``."""
+def _positioning_columns(pos) -> dict:
+    """The drawn positioning as flat ``pos_*`` columns (spans as "11 12;34 35", offset as two)."""
+    cols = {}
+    for key, value in pos.__dict__.items():
+        if key == "framing":
+            continue
+        if key == "edentulous":
+            value = ";".join(" ".join(str(f) for f in span) for span in value)
+        if key == "offset":
+            cols["pos_offset_x"], cols["pos_offset_y"] = value
+            continue
+        cols[f"pos_{key}"] = value
+    return cols
+
+
+def write_panoramic(
+    out: Path,
+    n: int,
+    seed: int,
+    size: tuple[int, int],
+    progress: bool,
+    framing: str = "centred",
+) -> None:
+    """Write ``n`` panoramic samples of the given framing and their labels under ``out``."""
     (out / "images").mkdir(exist_ok=True)
     (out / "masks").mkdir(exist_ok=True)
     rows, images, targets = [], [], {}
     for i in tqdm(range(n), desc="panoramic", disable=not progress):
-        s = make_panoramic(i, seed=seed, size=size, dtype="uint16")
+        s = make_panoramic(i, seed=seed, size=size, dtype="uint16", framing=framing)
         name = f"{i:06d}"
         write_image(out / "images" / f"{name}.png", s.image)
         for m in _MASKS:
@@ -73,6 +99,8 @@ def write_panoramic(out: Path, n: int, seed: int, size: tuple[int, int], progres
                 "roi_x1": s.roi_box[2],
                 "roi_y1": s.roi_box[3],
                 "n_teeth": len(s.tooth_fdi),
+                "framing": framing,
+                **(_positioning_columns(s.positioning) if framing != "centred" else {}),
             }
         )
         images.append(
@@ -116,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, required=True, help="number of items")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--size", type=int, nargs="+", help="H W (panoramic) or D H W (volume)")
+    ap.add_argument("--framing", choices=FRAMINGS, default="centred",
+                    help="panoramic only: the course's centred framing or realistic positioning")
     ap.add_argument("--out", type=Path, required=True, help="new or empty output folder")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
@@ -130,11 +160,18 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--n must be a positive integer, got {args.n}")
         if len(size) != want:
             raise ValueError(f"--size must give {want} integers for --kind {args.kind}, got {size}")
-        make = make_panoramic if args.kind == "panoramic" else make_volume
-        make(0, seed=args.seed, size=size)  # checks seed and size before anything is written
-        _prepare(args.out, {"kind": args.kind, "n": args.n, "seed": args.seed, "size": size})
-        write = write_panoramic if args.kind == "panoramic" else write_volumes
-        write(args.out, args.n, args.seed, size, not args.quiet)
+        settings = {"kind": args.kind, "n": args.n, "seed": args.seed, "size": size}
+        if args.kind == "panoramic":
+            # checks seed and size before anything is written
+            make_panoramic(0, seed=args.seed, size=size, framing=args.framing)
+            _prepare(args.out, {**settings, "framing": args.framing})
+            write_panoramic(args.out, args.n, args.seed, size, not args.quiet, args.framing)
+        else:
+            if args.framing != "centred":
+                raise ValueError(f"--framing {args.framing} is for --kind panoramic only")
+            make_volume(0, seed=args.seed, size=size)
+            _prepare(args.out, settings)
+            write_volumes(args.out, args.n, args.seed, size, not args.quiet)
     except (ValueError, FileExistsError) as err:
         print(f"make_synthetic: error: {err}", file=sys.stderr)
         return 2

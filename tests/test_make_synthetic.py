@@ -40,6 +40,36 @@ def test_panoramic_dataset_on_disk_round_trips(tmp_path):
     )
 
 
+def test_realistic_framing_on_disk(tmp_path):
+    """--framing realistic writes make_panoramic(framing="realistic") and its positioning; the
+    default stays the centred world."""
+    out = tmp_path / "real"
+    argv = ["--n", "2", "--seed", "3", "--size", "96", "160", "--quiet"]
+    assert make_synthetic.main([*argv, "--framing", "realistic", "--out", str(out)]) == 0
+    s = make_panoramic(1, seed=3, size=(96, 160), dtype="uint16", framing="realistic")
+    assert np.array_equal(read_image(out / "images" / "000001.png"), s.image)
+    assert np.array_equal(read_image(out / "masks" / "000001_tooth.png"), s.tooth_mask)
+    table = read_labels_csv(out / "labels.csv")
+    assert (table["framing"] == "realistic").all()
+    np.testing.assert_allclose(table.loc[1, ["roi_x0", "roi_y0", "roi_x1", "roi_y1"]].to_numpy(
+        float), s.roi_box, rtol=1e-6)
+    assert table.loc[1, "pos_forward_mm"] == pytest.approx(s.positioning.forward_mm)
+    assert table.loc[1, "pos_field_scale"] == pytest.approx(s.positioning.field_scale)
+    assert bool(table.loc[1, "pos_child"]) == s.positioning.child
+    centred = tmp_path / "centred"
+    assert make_synthetic.main([*argv, "--out", str(centred)]) == 0
+    c = make_panoramic(1, seed=3, size=(96, 160), dtype="uint16")
+    assert np.array_equal(read_image(centred / "images" / "000001.png"), c.image)
+    assert not np.array_equal(c.image, s.image)
+    assert not any(col.startswith("pos_") for col in read_labels_csv(centred / "labels.csv"))
+    # a framing for volumes, or an unknown one, is refused before anything is written
+    vol = ["--kind", "volume", "--n", "1", "--size", "16", "24", "24", "--quiet"]
+    assert make_synthetic.main([*vol, "--framing", "realistic", "--out", str(tmp_path / "v")]) == 2
+    assert not (tmp_path / "v").exists()
+    with pytest.raises(SystemExit):
+        make_synthetic.main([*argv, "--framing", "tilted", "--out", str(tmp_path / "t")])
+
+
 def test_volume_dataset_on_disk_keeps_the_affine(tmp_path):
     out = tmp_path / "cbct"
     assert (
