@@ -96,7 +96,12 @@ def segformer_config(
     fields: dict[str, Any] = {k: list(v) if isinstance(v, list) else v
                               for k, v in VARIANTS[variant].items()}
     fields.update(overrides)
-    config = config_class(num_channels=in_channels, num_labels=num_classes, **fields)
+    try:
+        config = config_class(num_channels=in_channels, num_labels=num_classes, **fields)
+    except Exception as err:  # transformers' strict dataclass validation of field types
+        raise _checks.ArgumentError(
+            f"overrides must hold valid SegformerConfig values, got {overrides!r}: "
+            f"{str(err).splitlines()[-1].strip()}") from err
     _check_config(config)
     return config
 
@@ -288,6 +293,13 @@ class AllMLPDecoder(nn.Module):
     def __init__(self, in_dims: list[int], hidden: int, num_classes: int,
                  dropout: float = 0.1) -> None:
         super().__init__()
+        if isinstance(in_dims, str | bytes) or not isinstance(in_dims, list | tuple) or not in_dims:
+            _checks.fail("in_dims", "a non-empty list of channel counts", in_dims,
+                         wrong_type=not isinstance(in_dims, list | tuple))
+        in_dims = [_checks.integer(f"in_dims[{i}]", d, low=1) for i, d in enumerate(in_dims)]
+        hidden = _checks.integer("hidden", hidden, low=1)
+        num_classes = _checks.integer("num_classes", num_classes, low=1)
+        dropout = _checks.number("dropout", dropout, low=0.0, high=1.0, high_open=True)
         self.proj = nn.ModuleList(nn.Linear(d, hidden) for d in in_dims)
         self.fuse = nn.Conv2d(hidden * len(in_dims), hidden, 1, bias=False)
         self.bn = nn.BatchNorm2d(hidden)
@@ -295,6 +307,9 @@ class AllMLPDecoder(nn.Module):
         self.classifier = nn.Conv2d(hidden, num_classes, 1)
 
     def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
+        if not isinstance(features, list | tuple) or len(features) != len(self.proj):
+            _checks.fail("features", f"a list of {len(self.proj)} feature maps (B, C_i, h_i, w_i)",
+                         features, wrong_type=not isinstance(features, list | tuple))
         size = features[0].shape[-2:]
         maps = []
         for f, proj in zip(features, self.proj, strict=True):
