@@ -419,19 +419,27 @@ def find_roi(
     history = [to_boxes(theta)]
     with _one_cpu_thread(s.device):
         for stage in range(stages):
-            gamma = torch.full((n,), gamma0 * gamma_factor**stage, **opts)
             eta = eta0 / 2**stage
-            active = torch.ones(n, dtype=torch.bool, device=s.device)
+            # the images still moving, and their maps, parameters and constants: an image that
+            # has stopped leaves the batch, so the last steps of a stage cost what they use
+            idx = torch.arange(n, device=s.device)
+            s_a, th_a, r_a, al_a = s, theta, r_min, alpha_t
+            g_a = torch.full((n,), gamma0 * gamma_factor**stage, **opts)
             for _ in range(max_steps):
-                _, grad = _cost_and_grad(s, theta, r_min, alpha_t, gamma)
-                new = theta + eta * grad.clamp(-clip, clip)
+                _, grad = _cost_and_grad(s_a, th_a, r_a, al_a, g_a)
+                new = th_a + eta * grad.clamp(-clip, clip)
                 new = torch.cat([new[:, :2].clamp_min(0), new[:, 2:].abs()], -1)
                 new = torch.minimum(new, upper)
-                moved = (new - theta).abs().amax(-1)
-                theta = torch.where(active[:, None], new, theta)
-                active = active & (moved > tol)
-                if not bool(active.any()):
-                    break
+                moving = (new - th_a).abs().amax(-1) > tol
+                th_a = new
+                if not bool(moving.all()):
+                    theta = theta.index_copy(0, idx, th_a)
+                    keep = moving.nonzero()[:, 0]
+                    if len(keep) == 0:
+                        break
+                    idx, s_a, th_a = idx[keep], s_a[keep], th_a[keep]
+                    r_a, al_a, g_a = r_a[keep], al_a[keep], g_a[keep]
+            theta = theta.index_copy(0, idx, th_a)
             history.append(to_boxes(theta))
     return (history[-1], history) if return_history else history[-1]
 
