@@ -299,3 +299,18 @@ def output_path(name: str, value: Any, *, kind: Literal["file", "dir"] = "file")
                 raise ArgumentError(f"{name} lies under a file, not a directory: {str(parent)!r}")
             break
     return path
+
+
+def images_and_masks(name: str, pair: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(images, masks)``: images ``(N, C, H, W)`` float, masks ``(N, K, H, W)`` of 0 and 1 with
+    the images' ``N, H, W`` (one channel per label); the masks come back in the images' dtype."""
+    if not isinstance(pair, Sequence) or isinstance(pair, str | bytes) or len(pair) != 2:
+        fail(name, "a pair (images, masks)", pair, wrong_type=True)
+    images = tensor(f"{name} images", pair[0], ndim=4, kind="float")
+    masks = tensor(f"{name} masks", pair[1], ndim=4, kind="number")
+    if masks.shape[0] != images.shape[0] or masks.shape[2:] != images.shape[2:]:
+        fail(f"{name} masks", f"of shape (N, K, H, W) with N, H, W of the images "
+             f"{tuple(images.shape)}", masks)
+    if not bool(((masks == 0) | (masks == 1)).all()):
+        fail(f"{name} masks", "binary (0 and 1 only)", masks)
+    return images, masks.to(images.dtype)

@@ -31,10 +31,10 @@ from torch import nn
 
 from dentpy import _checks
 from dentpy.models.unet import NORMS
+from dentpy.transfer import dice_per_image
 
 __all__ = [
     "TimedHistory",
-    "dice_scores",
     "fit_timed",
     "match_unet_width",
     "paired_bootstrap",
@@ -94,20 +94,6 @@ def match_unet_width(target: int, *, depth: int = 4, in_channels: int = 1,
     return width
 
 
-def _check_data(name: str, pair: object) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(images, masks)``: images (N, C, H, W) float, masks (N, K, H, W) of 0 and 1."""
-    if not isinstance(pair, Sequence) or isinstance(pair, str | bytes) or len(pair) != 2:
-        _checks.fail(name, "a pair (images, masks)", pair, wrong_type=True)
-    images = _checks.tensor(f"{name} images", pair[0], ndim=4, kind="float")
-    masks = _checks.tensor(f"{name} masks", pair[1], ndim=4, kind="number")
-    if masks.shape[0] != images.shape[0] or masks.shape[2:] != images.shape[2:]:
-        _checks.fail(f"{name} masks", f"of shape (N, K, H, W) with N, H, W of the images "
-                     f"{tuple(images.shape)}", masks)
-    if not bool(((masks == 0) | (masks == 1)).all()):
-        _checks.fail(f"{name} masks", "binary (0 and 1 only)", masks)
-    return images, masks.to(images.dtype)
-
-
 def _device(model: nn.Module) -> torch.device:
     return next(model.parameters(), torch.empty(0)).device
 
@@ -127,38 +113,6 @@ def seg_loss(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     masks = masks.to(logits.dtype)
     bce = nn.functional.binary_cross_entropy_with_logits(logits, masks)
     return 0.5 * bce + 0.5 * DiceLoss(sigmoid=True)(logits, masks)
-
-
-@torch.no_grad()
-def dice_scores(model: nn.Module, images: torch.Tensor, masks: torch.Tensor, *,
-                threshold: float = 0.5, batch_size: int = 64) -> np.ndarray:
-    """Dice of ``sigmoid(model(images)) > threshold`` per image, averaged over labels: ``(N,)``.
-
-    A label whose mask and prediction are both empty scores 1 (as in
-    :func:`dentpy.transfer.dice_per_image`, which this equals for one label). The model is left
-    in evaluation mode.
-    """
-    if not isinstance(model, nn.Module):
-        _checks.fail("model", "a torch.nn.Module", model, wrong_type=True)
-    images, masks = _check_data("data", (images, masks))
-    threshold = _checks.probability("threshold", threshold, open_ends=True)
-    batch_size = _checks.integer("batch_size", batch_size, low=1)
-    model.eval()
-    device, scores = _device(model), []
-    for start in range(0, len(images), batch_size):
-        logits = model(images[start:start + batch_size].to(device))
-        y = masks[start:start + batch_size].to(device).bool()
-        if tuple(logits.shape) != tuple(y.shape):
-            raise _checks.ArgumentError(
-                f"model must map the images to logits of the masks' shape {tuple(y.shape)}, "
-                f"got {tuple(logits.shape)}")
-        pred = (torch.sigmoid(logits) > threshold).flatten(2)
-        y = y.flatten(2)
-        both = (pred & y).sum(2).float()
-        total = (pred.sum(2) + y.sum(2)).float()
-        per_label = torch.where(total > 0, 2 * both / total.clamp(min=1), 1.0)
-        scores.append(per_label.mean(1).cpu())
-    return torch.cat(scores).numpy().astype(np.float64)
 
 
 @dataclass
@@ -208,8 +162,8 @@ def fit_timed(
     """
     if not isinstance(model, nn.Module):
         _checks.fail("model", "a torch.nn.Module", model, wrong_type=True)
-    train = _check_data("train", train)
-    val = _check_data("val", val)
+    train = _checks.images_and_masks("train", train)
+    val = _checks.images_and_masks("val", val)
     if train[0].shape[1:] != val[0].shape[1:] or train[1].shape[1] != val[1].shape[1]:
         _checks.fail("val", f"images and masks shaped like train's {tuple(train[0].shape[1:])} "
                      f"and {train[1].shape[1]} label(s)", val[0])
@@ -258,7 +212,7 @@ def fit_timed(
             if epoch in wanted:
                 history.snapshots[epoch] = torch.sigmoid(
                     model(snapshot_images.to(device))).cpu().numpy()
-        history.val_dice.append(float(dice_scores(model, *val).mean()))
+        history.val_dice.append(float(dice_per_image(model, *val).mean()))
         if history.val_dice[-1] > best_dice:
             best_dice, best_state = history.val_dice[-1], copy.deepcopy(model.state_dict())
             history.best_epoch = epoch
@@ -283,7 +237,7 @@ def time_steps(models: Mapping[str, nn.Module], images: torch.Tensor, masks: tor
     for name, model in models.items():
         if not isinstance(model, nn.Module):
             _checks.fail(f"models[{name!r}]", "a torch.nn.Module", model, wrong_type=True)
-    images, masks = _check_data("data", (images, masks))
+    images, masks = _checks.images_and_masks("data", (images, masks))
     batch_size = _checks.integer("batch_size", batch_size, low=1)
     repeats = _checks.integer("repeats", repeats, low=1)
     warmup = _checks.integer("warmup", warmup, low=0)

@@ -99,17 +99,12 @@ def _train_mode(model: nn.Module, frozen: Iterable[nn.Module], freeze_bn_stats: 
 
 def _check_pair(name: str, pair: object) -> tuple[torch.Tensor, torch.Tensor]:
     """``(images, masks)``: float images (N, 1, H, W) and binary masks of the same shape."""
-    if not isinstance(pair, Sequence) or isinstance(pair, str | bytes) or len(pair) != 2:
-        _checks.fail(name, "a pair (images, masks)", pair, wrong_type=True)
-    images = _checks.tensor(f"{name} images", pair[0], ndim=4, kind="float")
-    masks = _checks.tensor(f"{name} masks", pair[1], ndim=4, kind="number")
+    images, masks = _checks.images_and_masks(name, pair)
     if images.shape[1] != 1:
         _checks.fail(f"{name} images", "of shape (N, 1, H, W)", images)
     if tuple(masks.shape) != tuple(images.shape):
         _checks.fail(f"{name} masks", f"of the images' shape {tuple(images.shape)}", masks)
-    if not bool(((masks == 0) | (masks == 1)).all()):
-        _checks.fail(f"{name} masks", "binary (0 and 1 only)", masks)
-    return images, masks.to(images.dtype)
+    return images, masks
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -120,26 +115,33 @@ def _device(model: nn.Module) -> torch.device:
 @torch.no_grad()
 def dice_per_image(model: nn.Module, images: torch.Tensor, masks: torch.Tensor, *,
                    threshold: float = 0.5, batch_size: int = 64) -> np.ndarray:
-    """Dice of ``sigmoid(model(image)) > threshold`` against each mask, shape ``(N,)``.
+    """Dice of ``sigmoid(model(images)) > threshold`` per image, averaged over labels: ``(N,)``.
 
-    ``images`` (N, 1, H, W) float, ``masks`` (N, 1, H, W) of 0 and 1. An image whose mask and
-    prediction are both empty scores 1 (MONAI's ``DiceMetric(ignore_empty=False)``). The model
-    is left in evaluation mode.
+    ``images`` (N, C, H, W) float, ``masks`` (N, K, H, W) of 0 and 1, one channel per label
+    (``K = 1``: a binary mask); the model must map the images to logits of the masks' shape. A
+    label whose mask and prediction are both empty scores 1 (MONAI's
+    ``DiceMetric(ignore_empty=False)``). The model is left in evaluation mode.
     """
     if not isinstance(model, nn.Module):
         _checks.fail("model", "a torch.nn.Module", model, wrong_type=True)
-    images, masks = _check_pair("data", (images, masks))
+    images, masks = _checks.images_and_masks("data", (images, masks))
     threshold = _checks.probability("threshold", threshold, open_ends=True)
     batch_size = _checks.integer("batch_size", batch_size, low=1)
     model.eval()
     device, scores = _device(model), []
     for start in range(0, len(images), batch_size):
-        x = images[start:start + batch_size].to(device)
-        y = masks[start:start + batch_size].to(device).bool().flatten(1)
-        pred = (torch.sigmoid(model(x)) > threshold).flatten(1)
-        both = (pred & y).sum(1).float()
-        total = (pred.sum(1) + y.sum(1)).float()
-        scores.append(torch.where(total > 0, 2 * both / total.clamp(min=1), 1.0).cpu())
+        logits = model(images[start:start + batch_size].to(device))
+        y = masks[start:start + batch_size].to(device).bool()
+        if tuple(logits.shape) != tuple(y.shape):
+            raise _checks.ArgumentError(
+                f"model must map the images to logits of the masks' shape {tuple(y.shape)}, "
+                f"got {tuple(logits.shape)}")
+        pred = (torch.sigmoid(logits) > threshold).flatten(2)
+        y = y.flatten(2)
+        both = (pred & y).sum(2).float()
+        total = (pred.sum(2) + y.sum(2)).float()
+        per_label = torch.where(total > 0, 2 * both / total.clamp(min=1), 1.0)
+        scores.append(per_label.mean(1).cpu())
     return torch.cat(scores).numpy().astype(np.float64)
 
 

@@ -8,7 +8,6 @@ import torch
 from monai.losses import DiceCELoss
 
 from dentpy.compare_seg import (
-    dice_scores,
     fit_timed,
     match_unet_width,
     paired_bootstrap,
@@ -72,15 +71,20 @@ class _Fixed(torch.nn.Module):
         return self.logits[: len(x)]
 
 
-def test_dice_scores_known_answer_and_agreement_with_transfer():
-    masks = torch.zeros(2, 1, 4, 4)
+def test_dice_per_image_averages_the_labels():
+    """Two labels: the first as in the one-label known answer, the second empty in mask and
+    prediction (scores 1) for image 0 and wholly missed for image 1 (scores 0)."""
+    masks = torch.zeros(2, 2, 4, 4)
     masks[0, 0, :2] = 1  # 8 pixels
-    logits = torch.full((2, 1, 4, 4), -5.0)
-    logits[0, 0, :1] = 5  # 4 of them predicted: Dice 2*4 / (4 + 8)
+    masks[1, 1, :, :1] = 1  # 4 pixels, none predicted
+    logits = torch.full((2, 2, 4, 4), -5.0)
+    logits[0, 0, :1] = 5  # 4 of the 8 predicted: Dice 2*4 / (4 + 8)
     model = _Fixed(logits)
-    scores = dice_scores(model, torch.zeros(2, 1, 4, 4), masks)
-    np.testing.assert_allclose(scores, [8 / 12, 1.0])  # the second: both empty
-    np.testing.assert_allclose(scores, dice_per_image(model, torch.zeros(2, 1, 4, 4), masks))
+    scores = dice_per_image(model, torch.zeros(2, 1, 4, 4), masks)
+    np.testing.assert_allclose(scores, [(8 / 12 + 1) / 2, (1 + 0) / 2])
+    one_label = [dice_per_image(_Fixed(logits[:, k:k + 1]), torch.zeros(2, 1, 4, 4),
+                                masks[:, k:k + 1]) for k in range(2)]
+    np.testing.assert_allclose(scores, np.mean(one_label, 0))
 
 
 def _discs(n: int, seed: int, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
@@ -112,7 +116,7 @@ def test_fit_timed_learns_on_a_second_world_and_keeps_its_best_epoch():
     assert history.snapshots[6].shape == (2, 1, 32, 32)
     assert history.parameters == sum(p.numel() for p in model.parameters())
     # the model ends with the weights of its best validation epoch
-    assert dice_scores(model, *val).mean() == pytest.approx(history.best_val_dice)
+    assert dice_per_image(model, *val).mean() == pytest.approx(history.best_val_dice)
     # and it learned: far above the all-foreground predictor's Dice
     constant = (2 * val[1].sum((1, 2, 3)) / (val[1].sum((1, 2, 3)) + 32 * 32)).mean()
     assert history.best_val_dice > float(constant) + 0.3

@@ -10,8 +10,8 @@ from dentpy import compare_seg as cs
 from dentpy.models import UNet
 
 M = "dentpy.compare_seg."
-PARAMS, MATCH, LOSS, DICE, FIT, TIME, BOOT = (M + n for n in (
-    "unet_parameters", "match_unet_width", "seg_loss", "dice_scores", "fit_timed", "time_steps",
+PARAMS, MATCH, LOSS, FIT, TIME, BOOT = (M + n for n in (
+    "unet_parameters", "match_unet_width", "seg_loss", "fit_timed", "time_steps",
     "paired_bootstrap"))
 X = torch.rand(2, 1, 8, 8)
 Y = (torch.rand(2, 1, 8, 8) > 0.5).float()
@@ -47,15 +47,6 @@ ROWS = [
     bad(LOSS, "mismatched lengths", lambda: cs.seg_loss(X, Y[:1]), match=r"masks"),
     bad(LOSS, "nan or inf", lambda: cs.seg_loss(X * NAN, Y), match=r"logits"),
     bad(LOSS, "wrong dtype", lambda: cs.seg_loss(X.long(), Y), match=r"logits"),
-    bad(DICE, "wrong type", lambda: cs.dice_scores("net", X, Y), match=r"model"),
-    bad(DICE, "wrong rank", lambda: cs.dice_scores(net(), X[0], Y[0]), match=r"images"),
-    bad(DICE, "mismatched lengths", lambda: cs.dice_scores(net(), X, Y[:1]), match=r"masks"),
-    bad(DICE, "wrong dtype", lambda: cs.dice_scores(net(), X, Y * 2), match=r"masks.*binary"),
-    bad(DICE, "out of range", lambda: cs.dice_scores(net(), X, Y, threshold=1.5),
-        match=r"threshold"),
-    bad(DICE, "mismatched lengths", lambda: cs.dice_scores(net(), X, torch.cat([Y, Y], 1)),
-        match=r"model must map"),
-    bad(DICE, "empty", lambda: cs.dice_scores(net(), X[:0], Y[:0]), match=r"images"),
     bad(FIT, "wrong type", lambda: fit(model="unet"), match=r"model"),
     bad(FIT, "wrong type", lambda: fit(train=X), match=r"train"),
     bad(FIT, "not an integer", lambda: fit(epochs=2.5), match=r"epochs"),
