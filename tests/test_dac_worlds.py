@@ -50,6 +50,17 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cell: int) -
     return fine[: shape[0], : shape[1]].numpy()
 
 
+def _stacked(images: list[np.ndarray], masks: list[np.ndarray]):
+    """The world's images (n, H, W) float32, tooth masks (n, H, W) bool and the tight boxes
+    (n, 4) xyxy of the masks."""
+    boxes = []
+    for mask in masks:
+        ys, xs = np.nonzero(mask)
+        boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+    return (torch.as_tensor(np.stack(images), dtype=torch.float32),
+            torch.as_tensor(np.stack(masks)), torch.tensor(boxes, dtype=torch.float32))
+
+
 def jaw_world(n: int, seed: int = 0, height: int = H, width: int = W):
     """``n`` panoramic-like images in [0, 1], their tooth masks and tight dental boxes.
 
@@ -61,7 +72,7 @@ def jaw_world(n: int, seed: int = 0, height: int = H, width: int = W):
     """
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    images, masks, boxes = [], [], []
+    images, masks = [], []
     for _ in range(n):
         # background: texture, vignette, noise
         level = rng.uniform(0.25, 0.4)
@@ -119,12 +130,9 @@ def jaw_world(n: int, seed: int = 0, height: int = H, width: int = W):
         border = (np.abs(yy - y_border) < 5) & (np.abs(xx - cx) < arch_w * 0.62)
         image += 0.12 * border
         image += 0.02 * rng.normal(size=image.shape)
-        ys, xs = np.nonzero(mask)
-        boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
         images.append(np.clip(image, 0, 1))
         masks.append(mask)
-    return (torch.as_tensor(np.stack(images), dtype=torch.float32),
-            torch.as_tensor(np.stack(masks)), torch.tensor(boxes, dtype=torch.float32))
+    return _stacked(images, masks)
 
 
 def root_world(n: int, seed: int = 0, height: int = H, width: int = W):
@@ -139,7 +147,7 @@ def root_world(n: int, seed: int = 0, height: int = H, width: int = W):
     """
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    images, masks, boxes = [], [], []
+    images, masks = [], []
     for _ in range(n):
         image = 0.18 + 0.12 * yy / height + 0.05 * _smooth_noise(rng, (height, width), 60)
         arch_w = width * rng.uniform(0.45, 0.72)
@@ -194,12 +202,9 @@ def root_world(n: int, seed: int = 0, height: int = H, width: int = W):
                                       - 0.12 * canal)
                 mask[rows, cols] |= crown | root
         image += 0.025 * rng.normal(size=image.shape)
-        ys, xs = np.nonzero(mask)
-        boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
         images.append(np.clip(image, 0, 1))
         masks.append(mask)
-    return (torch.as_tensor(np.stack(images), dtype=torch.float32),
-            torch.as_tensor(np.stack(masks)), torch.tensor(boxes, dtype=torch.float32))
+    return _stacked(images, masks)
 
 
 def teeth_kept(boxes: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
