@@ -8,7 +8,7 @@ to a fixed output size without distorting the aspect ratio.
 
 The paper's search is ``find_roi(..., aspect="image", contrast_scale=255)``. By default the box's
 height is searched apart from its width and the contrast map is read in units of its mean, which
-finds patients' off-centre jaws far better (see :func:`find_roi`).
+fits off-centre jaws better on the worlds of ``tests/test_dac_worlds.py`` (see :func:`find_roi`).
 
 Coordinates: the search runs on the pooled grid, where pooled pixel ``j`` sits at ``x = j``
 and covers input pixels ``[j*k, (j+1)*k)``. Boxes are returned as ``(x0, y0, x1, y1)`` in input
