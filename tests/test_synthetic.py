@@ -14,6 +14,7 @@ from dentpy.data.synthetic import (
     make_volume,
     restoration_class,
 )
+from dentpy.data.synthetic.panoramic import _uniform_noise
 
 SIZE = (128, 224)
 
@@ -235,6 +236,45 @@ def test_centred_framing_is_bit_identical_to_the_generator_before_positioning(
     assert s.positioning == Positioning() and s.positioning.framing == "centred"
     explicit = make_panoramic(index, seed=seed, size=size, dtype=dtype, framing="centred")
     assert _digest(explicit) == _digest(s)
+
+
+# computed with the realistic framing's generator before the speed-ups of issue 13 (commit
+# d373470): speed work must leave every realistic sample bit-identical too
+REALISTIC_DIGESTS = {
+    ((96, 160), "float32", 0, 0):
+        "0c97792490e776435275019e12eb500e5cff1e970165ca163eaa6c07ac8dd044",
+    ((256, 512), "float32", 0, 1):
+        "880e01ce7ae51c4d9b27da92b307877fb494e2e972146640eaf1d43118285b08",
+    ((256, 512), "uint8", 5, 2):
+        "59b28d78d580d560b17e4ec889ec7186945f2e055167e4ca875b10292bdfe6af",
+    ((400, 740), "uint16", 0, 3):
+        "252390a75f7c34a99292bd569bb86779138026c70b14d999c56136c04e280c6d",
+    ((400, 740), "float32", 1, 4):
+        "e8d5201b3bab6390dbf45123ae254bd27b969b31ed980e0dde62ca94bfa0eea5",
+}
+
+
+@pytest.mark.parametrize(("size", "dtype", "seed", "index"), list(REALISTIC_DIGESTS))
+def test_realistic_framing_is_bit_identical_to_the_generator_before_the_speed_ups(
+    size, dtype, seed, index
+):
+    s = make_panoramic(index, seed=seed, size=size, dtype=dtype, framing="realistic")
+    assert _digest(s) == REALISTIC_DIGESTS[(size, dtype, seed, index)]
+
+
+@pytest.mark.parametrize("first", [0, 1, 2])
+@pytest.mark.parametrize("n", [1, 2, 7, 4440])
+def test_exposure_noise_is_numpys_uniform_stream(first, n):
+    """The raw-stream noise equals (rng.random(float32) - 0.5) * amp and leaves the same state."""
+    a, b = np.random.default_rng([7, n]), np.random.default_rng([7, n])
+    for rng in (a, b):  # an odd count leaves half of a 64-bit output waiting in the state
+        rng.random(first, dtype=np.float32)
+    amp = np.float32(0.0731)
+    expected = (a.random(n, dtype=np.float32) - np.float32(0.5)) * amp
+    got = _uniform_noise(b, np.empty((1, n), np.float32), amp)
+    assert got.tobytes() == expected.tobytes()
+    assert a.bit_generator.state == b.bit_generator.state
+    assert a.random(3, dtype=np.float32).tobytes() == b.random(3, dtype=np.float32).tobytes()
 
 
 def _roi_stats(framing: str, n: int, size=(96, 160)) -> np.ndarray:

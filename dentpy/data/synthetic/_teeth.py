@@ -174,6 +174,36 @@ def _windows(frame: Frame, teeth: list[Tooth], idx, hw, crown_only: bool) -> np.
     return np.stack([r0, r1, c0, c1], 1)
 
 
+def _reach(frame: Frame, teeth: list[Tooth], idx, win: np.ndarray) -> np.ndarray:
+    """``win`` cut to the pixels each tooth can change (add attenuation other than 0 to, or mark).
+
+    In its frame a tooth changes nothing unless ``-0.5/s < T < Tmax`` and ``|S| < Smax``:
+    ``Tmax`` is the end of the root or of the trunk, ``Smax`` half the crown or the reach of
+    the roots (two roots: ``0.41 w + 0.8``, one: ``neck w / 2``); the last two plus the
+    ligament's 0.6 mm; all plus half a pixel (where :func:`soft` reaches 0) and 0.05 mm for
+    rounding. The window is cut to that rectangle's bounding box (so the pixels drawn, and
+    every value on them, stay the same).
+    """
+    s = frame.s
+    t = [teeth[i] for i in idx]
+    px, py = np.array([x.px for x in t]), np.array([x.py for x in t])
+    ax, ay = np.array([x.ax for x in t]), np.array([x.ay for x in t])
+    w, hc = np.array([x.width for x in t]), np.array([x.crown for x in t])
+    root = np.array([x.root for x in t])
+    neck = np.where(np.array([x.kind for x in t]) < 6, 0.62, 0.75)
+    reach = np.where(np.array([x.roots for x in t]) > 1, 0.41 * w + 0.8, neck * w / 2)
+    smax = np.maximum(w / 2, reach + 0.6) + 0.5 / s + 0.05
+    t0, t1 = -0.5 / s - 0.05, hc + np.maximum(root, 2.0) + 0.6 + 0.5 / s + 0.05
+    ts = np.stack([np.full_like(t1, t0), np.full_like(t1, t0), t1, t1])
+    ss = np.stack([-smax, smax, -smax, smax])
+    u, v = frame.to_px(px + ts * ax - ss * ay, py + ts * ay + ss * ax)
+    r0 = np.maximum(np.floor(v.min(0)).astype(int) - 1, win[:, 0])
+    r1 = np.maximum(np.minimum(np.ceil(v.max(0)).astype(int) + 1, win[:, 1]), r0)
+    c0 = np.maximum(np.floor(u.min(0)).astype(int) - 1, win[:, 2])
+    c1 = np.maximum(np.minimum(np.ceil(u.max(0)).astype(int) + 1, win[:, 3]), c0)
+    return np.stack([r0, r1, c0, c1], 1)
+
+
 def _params(teeth, idx) -> dict:
     """The (N, 1, 1) float32 parameters of the teeth ``idx``, by name."""
     return {
@@ -290,7 +320,7 @@ def _tooth_fields(frame: Frame, teeth, idx, win, draws: dict, s: float, g: dict)
     two = g["roots"] > 1
     spread = 0.8 * u_r  # spread = where(two, 0.2 w + 0.8 u_r, 0)
     spread += 0.2 * w
-    spread = np.where(two, spread, np.float32(0.0))
+    spread *= two  # spread >= 0: times False is +0.0, as where(two, spread, 0) gives
     hr = 0.7 * u_r  # hr = where(two, 0.21 w, neck w / 2) (1 - 0.7 u_r sqrt(u_r))
     hr *= np.sqrt(u_r)
     np.subtract(1.0, hr, out=hr)
@@ -394,7 +424,7 @@ def draw_teeth(rng, frame: Frame, teeth: list[Tooth], chart: Chart, att, masks, 
     s = frame.s
     idx = sorted(np.flatnonzero(~chart.missing), key=lambda i: teeth[i].fdi)
     n = len(idx)
-    win = _windows(frame, teeth, idx, hw, crown_only=False)
+    win = _reach(frame, teeth, idx, _windows(frame, teeth, idx, hw, crown_only=False))
     col = (slice(None), None, None)
     restored = np.array([i in chart.kinds for i in idx])
     carious = np.array([i in chart.lesions for i in idx])
