@@ -1,10 +1,11 @@
 """Teeth of the synthetic panoramic: placement along the arches, the dental chart, drawing.
 
-Teeth are drawn a few at a time: each tooth gets a pixel window around it, teeth with windows of
-similar shape are padded to one common size and stacked (so little is computed outside the
-teeth and each stack stays in the cache), and every field (crown, roots, pulp, enamel,
-restorations, lesions) is one numpy expression over a stack, evaluated in place. The teeth are
-then written into the image one by one in FDI order, so the grouping never changes a pixel.
+Teeth are drawn a few at a time: each tooth gets a pixel window around the pixels it can change
+(:func:`_reach`), teeth with windows of similar shape are padded to one common size and stacked
+(so little is computed outside the teeth and each stack stays in the cache), and every field
+(crown, roots, pulp, enamel, restorations, lesions) is one numpy expression over a stack,
+evaluated in place. The teeth are then written into the image one by one in FDI order, so the
+grouping never changes a pixel.
 Lengths are in mm, in the tooth's own frame: ``T`` runs along the tooth axis from the occlusal
 surface (0) to the apex, ``S`` across it. A *margin* is about the signed distance to a part's
 outline, > 0 inside.
@@ -175,14 +176,14 @@ def _windows(frame: Frame, teeth: list[Tooth], idx, hw, crown_only: bool) -> np.
 
 
 def _reach(frame: Frame, teeth: list[Tooth], idx, win: np.ndarray) -> np.ndarray:
-    """``win`` cut to the pixels each tooth can change (add attenuation other than 0 to, or mark).
+    """``win`` cut to the bounding box of the pixels each tooth can change.
 
-    In its frame a tooth changes nothing unless ``-0.5/s < T < Tmax`` and ``|S| < Smax``:
-    ``Tmax`` is the end of the root or of the trunk, ``Smax`` half the crown or the reach of
-    the roots (two roots: ``0.41 w + 0.8``, one: ``neck w / 2``); the last two plus the
-    ligament's 0.6 mm; all plus half a pixel (where :func:`soft` reaches 0) and 0.05 mm for
-    rounding. The window is cut to that rectangle's bounding box (so the pixels drawn, and
-    every value on them, stay the same).
+    In its frame a tooth adds attenuation other than 0, or sets a mask, only where
+    ``-0.5/s < T < Tmax`` and ``|S| < Smax``: ``Tmax`` is the end of the root or of the trunk,
+    ``Smax`` half the crown or the reach of the roots (two roots: ``0.41 w + 0.8``, one:
+    ``neck w / 2``), the last two plus the periodontal ligament's 0.6 mm; all plus half a pixel
+    (where :func:`soft` reaches 0) and 0.05 mm for rounding. The pixels cut off would have
+    been added 0 and left out of every mask, so the image and the labels do not change.
     """
     s = frame.s
     t = [teeth[i] for i in idx]
