@@ -6,9 +6,10 @@ mean outside (eq. 3) is maximised over the rectangle's centre and size by gradie
 in stages that sharpen the rectangle and shorten the step (Algorithm 1). The crop is then resized
 to a fixed output size without distorting the aspect ratio.
 
-The paper's search is ``find_roi(..., aspect="image", contrast_scale=255)``. By default the box's
-height is searched apart from its width and the contrast map is read in units of its mean, which
-fits off-centre jaws better on the worlds of ``tests/test_dac_worlds.py`` (see :func:`find_roi`).
+The paper's search is ``find_roi(..., aspect="image", contrast_scale=255)``. By default the
+window is a band that bends with the arch, its thickness searched apart from its width, and the
+contrast map is read in units of its mean, which fits off-centre, smiling or frowning jaws
+better on the worlds of ``tests/test_dac_worlds.py`` (see :func:`find_roi`).
 
 Coordinates: the search runs on the pooled grid, where pooled pixel ``j`` sits at ``x = j``
 and covers input pixels ``[j*k, (j+1)*k)``. Boxes are returned as ``(x0, y0, x1, y1)`` in input
@@ -244,6 +245,99 @@ def _cost_and_grad(
     return f_in / (f_out + 1), grad
 
 
+_BAND_FLOOR = 0.8  # a band's half-thickness >= 0.8 alpha r_min (the box's floor: alpha r_min)
+_BAND_STEP = 1.0  # spacing (pooled pixels) of the per-column tables of a band's search
+
+
+def _band_tables(s: Tensor, gamma: float) -> tuple[Tensor, Tensor, float]:
+    """Per-column tables of ``P(t) = sum_y s[y, x] sigmoid(gamma (y - t))`` and of ``dP/dt``.
+
+    ``s`` is ``(B, h, w)``; ``t`` runs from ``-m`` to ``h + m``, ``m = min(h, 12 / gamma)``
+    (beyond, ``P`` is flat to 1e-5), in ``n_t`` steps of ``_BAND_STEP``. Returns the map's table
+    ``(B, n_t, w, 2)``, entry ``[b, i, x]`` holding ``P`` and ``dP/dt`` at ``t_i`` for column
+    ``x`` of map ``b``; the same for a column of ones (the window's own mass) as ``(n_t - 1,
+    4)``, row ``i`` holding both at ``t_i`` and ``t_i+1``; and the first ``t``. A band's column
+    sum ``sum_y s D(y - c)`` with the soft interval ``D(v) = sigmoid(gamma (v + h_y)) -
+    sigmoid(gamma (v - h_y))`` is then ``P(c - h_y) - P(c + h_y)``: two look-ups per column
+    instead of a pass down it at every step.
+    """
+    h = s.shape[-2]
+    margin = min(h, math.ceil(12 / gamma))  # past it each sigmoid is within 1e-5 of 0 or 1
+    t0 = -float(margin)
+    t = t0 + _BAND_STEP * torch.arange(int((h + 2 * margin) / _BAND_STEP) + 1, dtype=s.dtype,
+                                       device=s.device)
+    sig = torch.sigmoid(gamma * (torch.arange(h, dtype=s.dtype, device=s.device)[:, None] - t))
+    both = torch.stack([sig, -gamma * sig * (1 - sig)], -1)  # (h, n_t, 2)
+    mass = both.sum(0)
+    return (torch.einsum("bhx,htk->btxk", s, both).contiguous(),
+            torch.cat([mass[:-1], mass[1:]], -1), t0)
+
+
+def _band_cost_and_grad(
+    tables: tuple[Tensor, Tensor, float], maps: Tensor, s_sum: Tensor, theta: Tensor,
+    r_min: Tensor, alpha: Tensor, gamma: Tensor, h: int,
+) -> tuple[Tensor, Tensor]:
+    """Cost of eq. 3 for a curved band and its gradient w.r.t. ``theta`` (B, 5).
+
+    ``theta = (xc, yc, r_x, r_y, bend)``: the band spans half-width ``r_min + r_x`` about
+    ``xc`` with the soft profile of eq. 1; its centre line is ``y = yc + bend u^2``, ``u = (x -
+    xc) / half_x`` (so ``bend`` is its rise at both ends, pooled pixels: > 0 a smile, < 0 a
+    frown); across the line it is the soft interval of half-thickness ``_BAND_FLOOR alpha r_min
+    + r_y``. Column sums come from :func:`_band_tables`, interpolated linearly (the slopes from
+    their own table). ``maps`` (B,) says which map of the tables each band lies on, ``s_sum``
+    is that map's total. Returns ``(B,)`` and ``(B, 5)``.
+    """
+    table, mass, t0 = tables
+    n_t, w = table.shape[1], table.shape[2]
+    xc, yc, bend = theta[:, 0:1], theta[:, 1:2], theta[:, 4:5]
+    half_x = (r_min + theta[:, 2])[:, None]
+    half_y = (_BAND_FLOOR * alpha * r_min + theta[:, 3])[:, None]
+    g = gamma[:, None]
+    t = torch.arange(w, dtype=theta.dtype, device=theta.device) - xc
+    p, q = torch.sigmoid(g * (t + half_x)), torch.sigmoid(g * (half_x - t))
+    box = p * q  # the soft span across x and its derivatives w.r.t. xc and half_x
+    box_c, box_h = g * box * (p - q), g * box * (2 - p - q)
+    u = t / half_x
+    flat = u.abs() >= 1  # past the span's ends the centre line runs on level
+    u = u.clamp(-1, 1)
+    centre = yc + bend * u * u
+    # both edges of the band in every column (lower, then upper) as positions in the tables;
+    # P and dP/dt read at the two table points around each and interpolated linearly
+    pos = (torch.cat([centre - half_y, centre + half_y], -1) - t0) / _BAND_STEP  # (B, 2w)
+    pos = pos.clamp(0, n_t - 1)
+    j = pos.floor().clamp_max(n_t - 2)
+    frac = (pos - j)[..., None]
+    j = j.long()
+    rows = j * w + torch.arange(w, device=theta.device).repeat(2) + maps[:, None] * (n_t * w)
+    read = F.embedding(torch.cat([rows, rows + w], -1), table.view(-1, 2))  # (B, 4w, 2)
+    at = read[:, : 2 * w] + frac * (read[:, 2 * w :] - read[:, : 2 * w])
+    ones = F.embedding(j, mass)  # (B, 2w, 4)
+    ones = ones[..., :2] + frac * (ones[..., 2:] - ones[..., :2])
+    # per column, for s and for 1 (the window's mass): the sum inside the band (P at the lower
+    # edge minus P at the upper), its derivative w.r.t. the centre line and w.r.t. the
+    # half-thickness
+    both = torch.stack([at, ones], 1).unflatten(2, (2, w))  # (B, 2, edge, w, P or dP/dt)
+    diff = both[:, :, 0] - both[:, :, 1]
+    per_column = torch.cat([diff.movedim(-1, 1),
+                            -(both[:, :, 0, :, 1] + both[:, :, 1, :, 1])[:, None]], 1)
+    # ... weighted by the span across x and by the centre line's derivatives (d/dyc = 1)
+    bent = box * bend * ~flat / half_x
+    weights = torch.stack([box, box_c, box_h, -2 * bent * u, -2 * bent * u * u, box * u * u],
+                          -1)  # (B, w, 6)
+    r = torch.bmm(per_column.flatten(1, 2), weights)  # (B, 6, 6): rows (inside, d/dcentre,
+    sums = r[:, 0:2, 0]  # d/dhalf_y) x (s, 1); the sums of s z and of z, then (B, 2, 5)
+    grads = torch.stack([r[:, 0:2, 1] + r[:, 2:4, 3], r[:, 2:4, 0], r[:, 0:2, 2] + r[:, 2:4, 4],
+                         r[:, 4:6, 0], r[:, 2:4, 5]], -1)
+    sz, z_sum, sz_grad, z_grad = sums[:, 0], sums[:, 1], grads[:, 0], grads[:, 1]
+    z_in = (z_sum + _EPS)[:, None]
+    z_out = (h * w - z_sum + _EPS)[:, None]
+    f_in, f_out = sz / z_in[:, 0], (s_sum - sz) / z_out[:, 0]
+    d_in = sz_grad / z_in - (f_in / z_in[:, 0])[:, None] * z_grad
+    d_out = -sz_grad / z_out + (f_out / z_out[:, 0])[:, None] * z_grad
+    denom = (f_out + 1)[:, None]
+    return f_in / (f_out + 1), d_in / denom - f_in[:, None] * d_out / denom**2
+
+
 def _as_batch(images: Tensor, name: str = "images") -> Tensor:
     """Validate ``images`` and return it as float ``(B, 1, H, W)``."""
     if not isinstance(images, Tensor):
@@ -286,6 +380,25 @@ def _one_cpu_thread(device: torch.device):
 
 
 _ASPECTS = ("free", "image")
+_SHAPES = ("box", "band")
+
+
+def _check_shape(shape: str | None, aspect: str) -> str:
+    """``"box"`` or ``"band"``; ``None`` is the band with a free aspect and the paper's box with
+    the image's aspect."""
+    if shape is None:
+        return "band" if aspect == "free" else "box"
+    if not isinstance(shape, str) or shape not in _SHAPES:
+        error = _checks.ArgumentError if isinstance(shape, str) else _checks.ArgumentTypeError
+        raise error(
+            f"shape must be 'box' (a rectangle), 'band' (a band that bends with the arch) or "
+            f"None (the band, or the paper's box with aspect='image'), got "
+            f"{_checks.describe(shape)}")
+    if shape == "band" and aspect != "free":
+        raise _checks.ArgumentError(
+            f"shape='band' searches its thickness apart from its width: it needs aspect='free', "
+            f"got aspect={aspect!r}")
+    return shape
 
 
 def _check_aspect(aspect: str) -> str:
@@ -326,6 +439,7 @@ def find_roi(
     alpha: float | None = None,
     aspect: str = "free",
     contrast_scale: float | str = "mean",
+    shape: str | None = None,
     return_history: bool = False,
 ) -> Tensor | tuple[Tensor, list[Tensor]]:
     """Find each image's region of interest by staged gradient ascent (Algorithm 1).
@@ -335,7 +449,7 @@ def find_roi(
     parameter moves by more than ``tol`` pooled pixels, or after ``max_steps``.
 
     The paper's search is ``aspect="image", contrast_scale=255``. The defaults depart from it
-    in two documented ways, chosen on synthetic panoramics whose patients stand off-centre
+    in three documented ways, chosen on synthetic panoramics whose patients stand off-centre
     (seeds apart from the tests', checked on a third, differently built world; book chapter
     "DAC 2: the search", section 7):
 
@@ -352,6 +466,16 @@ def find_roi(
       dominates and the box hardly moves from its start). ``"mean"`` (default) divides each
       map by its mean, so the ``+ 1`` is the image's own average contrast: scale-free, not set
       by a single bright filling as the peak is, and between the two extremes.
+    * ``shape``: ``"box"`` is a rectangle. ``"band"`` (the default with ``aspect="free"``;
+      ``None`` picks it) is a window whose centre line bends, ``y = yc + bend u^2`` with ``u``
+      the offset from ``xc`` in half-widths, across the same soft span in ``x``, with a soft
+      thickness ``2 (0.8 alpha r_min + r_y)`` about the line: a smiling or frowning arch fills
+      it, where a rectangle either cuts the incisors or the last molars or takes in the jaw
+      around them, and its thickness floor can be lower than the box's. The returned box is the
+      band's bounding box over the columns inside the image. Across the line the window is
+      ``sigmoid(gamma (v + h)) - sigmoid(gamma (v - h))`` (the box's profile convolved with a
+      logistic), so each column's sum is a difference of two values of a per-column table,
+      built once per stage at a spacing of 1 pooled pixel and interpolated linearly.
 
     Any reading gives the same box for 8-bit, 16-bit and [0, 1] copies of one image.
 
@@ -363,6 +487,9 @@ def find_roi(
     gradient of eq. 3 is computed analytically; each component is clipped to ``[-clip, clip]``,
     then the centre is put back inside the pooled image and ``r`` (``r_x``, ``r_y``) replaced by
     its absolute value.
+
+    The band starts as the box does (flat, as thick as the box, at the centre) and its
+    ``bend`` (pooled pixels, ``>= -h`` and ``<= h``) is climbed with the other parameters.
 
     Returns float32 boxes ``(B, 4)`` as ``(x0, y0, x1, y1)`` in input pixels, clamped to the
     image; with ``return_history=True`` also the ``(B, 4)`` boxes at the start and after each
@@ -378,6 +505,7 @@ def find_roi(
         alpha = _checks.number("alpha", alpha, low=0.0, low_open=True)
     aspect = _check_aspect(aspect)
     contrast_scale = _check_contrast_scale(contrast_scale)
+    band = _check_shape(shape, aspect) == "band"
     stages = _checks.integer("stages", stages, low=1)
     max_steps = _checks.integer("max_steps", max_steps, low=1)
     tol = _checks.number("tol", tol, low=0.0)
@@ -404,19 +532,33 @@ def find_roi(
     theta = torch.tensor(start, **opts).repeat(n, 1)
     if aspect == "free":
         theta = torch.cat([theta, alpha_t[:, None] * r0], -1)
-    upper = torch.tensor([w - 1, h - 1] + [float("inf")] * (theta.shape[-1] - 2), **opts)
+    if band:  # the same start: a flat band as thick as the box, its floor lower
+        theta[:, 3] += (1 - _BAND_FLOOR) * alpha_t * r_min
+        theta = torch.cat([theta, torch.zeros_like(theta[:, :1])], -1)
+    upper = torch.tensor([w - 1, h - 1, float("inf"), float("inf"), h][: theta.shape[-1]], **opts)
 
     def to_boxes(th: Tensor) -> Tensor:
         half_x = r_min + th[:, 2]
-        half_y = alpha_t * half_x if aspect == "image" else alpha_t * r_min + th[:, 3]
+        if band:  # the band's bounding box over the columns inside the image
+            half_y = _BAND_FLOOR * alpha_t * r_min + th[:, 3]
+            reach = torch.maximum(th[:, 0] - (th[:, 0] - half_x).clamp_min(-0.5),
+                                  (th[:, 0] + half_x).clamp_max(w - 0.5) - th[:, 0])
+            rise = th[:, 4] * (reach / half_x) ** 2
+            top, bottom = th[:, 1] + rise.clamp_max(0), th[:, 1] + rise.clamp_min(0)
+        else:
+            half_y = alpha_t * half_x if aspect == "image" else alpha_t * r_min + th[:, 3]
+            top = bottom = th[:, 1]
         box = torch.stack(
-            [th[:, 0] - half_x, th[:, 1] - half_y, th[:, 0] + half_x, th[:, 1] + half_y], -1
+            [th[:, 0] - half_x, top - half_y, th[:, 0] + half_x, bottom + half_y], -1
         )
         box = (box + 0.5) * k
         size = torch.tensor([big_w, big_h, big_w, big_h], **opts)
         return torch.minimum(box.clamp_min(0), size).float()
 
     history = [to_boxes(theta)]
+    if band:  # every stage's per-column tables, on all threads; and each map's total
+        tables = [_band_tables(s, gamma0 * gamma_factor**stage) for stage in range(stages)]
+        s_sum = s.sum((-2, -1))
     with _one_cpu_thread(s.device):
         for stage in range(stages):
             eta = eta0 / 2**stage
@@ -425,10 +567,17 @@ def find_roi(
             idx = torch.arange(n, device=s.device)
             s_a, th_a, r_a, al_a = s, theta, r_min, alpha_t
             g_a = torch.full((n,), gamma0 * gamma_factor**stage, **opts)
+            if band:
+                s_a = s_sum
             for _ in range(max_steps):
-                _, grad = _cost_and_grad(s_a, th_a, r_a, al_a, g_a)
+                if band:
+                    _, grad = _band_cost_and_grad(tables[stage], idx, s_a, th_a, r_a, al_a,
+                                                  g_a, h)
+                else:
+                    _, grad = _cost_and_grad(s_a, th_a, r_a, al_a, g_a)
                 new = th_a + eta * grad.clamp(-clip, clip)
-                new = torch.cat([new[:, :2].clamp_min(0), new[:, 2:].abs()], -1)
+                new = torch.cat([new[:, :2].clamp_min(0), new[:, 2:4].abs(),
+                                 new[:, 4:].clamp_min(-h)], -1)
                 new = torch.minimum(new, upper)
                 moving = (new - th_a).abs().amax(-1) > tol
                 th_a = new
@@ -562,6 +711,7 @@ def auto_crop(
     antialias: bool = True,
     aspect: str = "free",
     contrast_scale: float | str = "mean",
+    shape: str | None = None,
     **find_roi_kwargs: object,
 ) -> Tensor:
     """Crop each image's RoI and resize it bilinearly to ``out_size`` = (height, width).
@@ -573,17 +723,20 @@ def auto_crop(
     a grown box is shifted back inside the image, and where it is larger than the image the
     missing part is zero-padded. ``antialias`` (default) averages a finer bilinear sampling
     when the box shrinks, so small bright details are not skipped; ``False`` is the plain
-    one-step bilinear resize. ``aspect`` (default ``"free"``; the paper's ``"image"``) and
-    ``contrast_scale`` (default ``"mean"``; the paper's 8-bit reading is 255) set the search,
-    see :func:`find_roi`; they do not change the crop's values. Returns float32
+    one-step bilinear resize. ``aspect`` (default ``"free"``; the paper's ``"image"``),
+    ``contrast_scale`` (default ``"mean"``; the paper's 8-bit reading is 255) and ``shape``
+    (default: a band with a free aspect, the paper's box with ``aspect="image"``) set the
+    search, see :func:`find_roi`; they do not change the crop's values. Returns float32
     ``(B, 1, *out_size)`` in the input's units.
     """
     out_size = _check_out_size(out_size)
     antialias = _checks.flag("antialias", antialias)
     aspect = _check_aspect(aspect)
     contrast_scale = _check_contrast_scale(contrast_scale)
+    shape = _check_shape(shape, aspect)
     _check_find_roi_kwargs(find_roi_kwargs)
-    find_roi_kwargs = {**find_roi_kwargs, "aspect": aspect, "contrast_scale": contrast_scale}
+    find_roi_kwargs = {**find_roi_kwargs, "aspect": aspect, "contrast_scale": contrast_scale,
+                       "shape": shape}
     if isinstance(images, Tensor):
         x = _as_batch(images).float()
         found = find_roi(x, **find_roi_kwargs) if boxes is None else _check_boxes(boxes, len(x))
@@ -624,9 +777,10 @@ class AutoCrop(nn.Module):
     ``detach_search=True`` (default) the box is treated as a constant; with ``False`` autograd
     also runs back through every gradient-ascent step of the search (slower, more memory).
     The boxes of the last forward pass are kept in ``last_boxes`` (B, 4, input pixels).
-    ``antialias`` as in :func:`auto_crop`; ``aspect`` (default ``"free"``) and
-    ``contrast_scale`` (default ``"mean"``) as in :func:`find_roi` (the paper's search:
-    ``aspect="image", contrast_scale=255``). The layer has no trainable parameters.
+    ``antialias`` as in :func:`auto_crop`; ``aspect`` (default ``"free"``),
+    ``contrast_scale`` (default ``"mean"``) and ``shape`` (default: a band with a free aspect)
+    as in :func:`find_roi` (the paper's search: ``aspect="image", contrast_scale=255``). The
+    layer has no trainable parameters.
     """
 
     def __init__(
@@ -637,6 +791,7 @@ class AutoCrop(nn.Module):
         antialias: bool = True,
         aspect: str = "free",
         contrast_scale: float | str = "mean",
+        shape: str | None = None,
         **find_roi_kwargs: object,
     ) -> None:
         super().__init__()
@@ -645,9 +800,10 @@ class AutoCrop(nn.Module):
         self.antialias = _checks.flag("antialias", antialias)
         self.aspect = _check_aspect(aspect)
         self.contrast_scale = _check_contrast_scale(contrast_scale)
+        self.shape = _check_shape(shape, self.aspect)
         _check_find_roi_kwargs(find_roi_kwargs)
         self.find_roi_kwargs = {**find_roi_kwargs, "aspect": self.aspect,
-                                "contrast_scale": self.contrast_scale}
+                                "contrast_scale": self.contrast_scale, "shape": self.shape}
         self.last_boxes: Tensor | None = None
 
     def forward(self, x: Tensor) -> Tensor:
@@ -672,5 +828,5 @@ class AutoCrop(nn.Module):
         return (
             f"out_size={self.out_size}, detach_search={self.detach_search}, "
             f"antialias={self.antialias}, aspect={self.aspect!r}, "
-            f"contrast_scale={self.contrast_scale!r}"
+            f"contrast_scale={self.contrast_scale!r}, shape={self.shape!r}"
         )
