@@ -139,7 +139,12 @@ def max_min_dif(x: Tensor, k: int = 10) -> Tensor:
     if x.shape[-1] < k or x.shape[-2] < k:
         raise _checks.ArgumentError(
             f"x of size {tuple(x.shape[-2:])} is smaller than the window k={k}")
-    x4 = x[None, None] if x.ndim == 2 else x
+    out = _max_min(x[None, None] if x.ndim == 2 else x, k)
+    return out[0, 0] if x.ndim == 2 else out
+
+
+def _max_min(x4: Tensor, k: int) -> Tensor:
+    """:func:`max_min_dif` of a checked ``(B, 1, H, W)`` tensor."""
     b, h, w = x4.shape[0], x4.shape[-2] // k, x4.shape[-1] // k
     # the same as F.max_pool2d(x, k) + F.max_pool2d(-x, k), several times faster on a CPU:
     # first down each band of k rows (an elementwise max/min of whole rows, which vectorises
@@ -148,8 +153,7 @@ def max_min_dif(x: Tensor, k: int = 10) -> Tensor:
     bands = x4[..., : h * k, : w * k].reshape(b, 1, h, k, w * k)
     top = bands.amax(3).reshape(b, 1, h, w, k).amax(4)
     bottom = bands.amin(3).reshape(b, 1, h, w, k).amin(4)
-    out = top - bottom
-    return out[0, 0] if x.ndim == 2 else out
+    return top - bottom
 
 
 def dac_cost(
@@ -246,17 +250,17 @@ def _cost_and_grad(
 
 
 _BAND_FLOOR = 0.8  # a band's half-thickness >= 0.8 alpha r_min (the box's floor: alpha r_min)
-_BAND_STEP = 1.0  # spacing (pooled pixels) of the per-column tables of a band's search
 
 
 def _band_tables(s: Tensor, gamma: float) -> tuple[Tensor, Tensor, float]:
     """Per-column tables of ``P(t) = sum_y s[y, x] sigmoid(gamma (y - t))`` and of ``dP/dt``.
 
     ``s`` is ``(B, h, w)``; ``t`` runs from ``-m`` to ``h + m``, ``m = min(h, 12 / gamma)``
-    (beyond, ``P`` is flat to 1e-5), in ``n_t`` steps of ``_BAND_STEP``. Returns the map's table
-    ``(B, n_t, w, 2)``, entry ``[b, i, x]`` holding ``P`` and ``dP/dt`` at ``t_i`` for column
-    ``x`` of map ``b``; the same for a column of ones (the window's own mass) as ``(n_t - 1,
-    4)``, row ``i`` holding both at ``t_i`` and ``t_i+1``; and the first ``t``. A band's column
+    (beyond, ``P`` is flat to 1e-5), at the ``n_t`` whole pooled pixels. Returns the map's
+    table ``(B, w, 2 n_t)``, row ``[b, x]`` holding ``P`` and ``dP/dt`` at ``t_0``, then at
+    ``t_1``, ... for column ``x`` of map ``b``; the same for a column of ones (the window's own
+    mass) as ``(n_t - 1, 4)``, row ``i`` holding both at ``t_i`` and ``t_i+1``; and the first
+    ``t``. A band's column
     sum ``sum_y s D(y - c)`` with the soft interval ``D(v) = sigmoid(gamma (v + h_y)) -
     sigmoid(gamma (v - h_y))`` is then ``P(c - h_y) - P(c + h_y)``: two look-ups per column
     instead of a pass down it at every step.
@@ -264,13 +268,11 @@ def _band_tables(s: Tensor, gamma: float) -> tuple[Tensor, Tensor, float]:
     h = s.shape[-2]
     margin = min(h, math.ceil(12 / gamma))  # past it each sigmoid is within 1e-5 of 0 or 1
     t0 = -float(margin)
-    t = t0 + _BAND_STEP * torch.arange(int((h + 2 * margin) / _BAND_STEP) + 1, dtype=s.dtype,
-                                       device=s.device)
+    t = t0 + torch.arange(h + 2 * margin + 1, dtype=s.dtype, device=s.device)
     sig = torch.sigmoid(gamma * (torch.arange(h, dtype=s.dtype, device=s.device)[:, None] - t))
     both = torch.stack([sig, -gamma * sig * (1 - sig)], -1)  # (h, n_t, 2)
     mass = both.sum(0)
-    return (torch.einsum("bhx,htk->btxk", s, both).contiguous(),
-            torch.cat([mass[:-1], mass[1:]], -1), t0)
+    return s.transpose(1, 2) @ both.flatten(1), torch.cat([mass[:-1], mass[1:]], -1), t0
 
 
 def _band_cost_and_grad(
@@ -281,14 +283,15 @@ def _band_cost_and_grad(
 
     ``theta = (xc, yc, r_x, r_y, bend)``: the band spans half-width ``r_min + r_x`` about
     ``xc`` with the soft profile of eq. 1; its centre line is ``y = yc + bend u^2``, ``u = (x -
-    xc) / half_x`` (so ``bend`` is its rise at both ends, pooled pixels: > 0 a smile, < 0 a
-    frown); across the line it is the soft interval of half-thickness ``_BAND_FLOOR alpha r_min
-    + r_y``. Column sums come from :func:`_band_tables`, interpolated linearly (the slopes from
-    their own table). ``maps`` (B,) says which map of the tables each band lies on, ``s_sum``
-    is that map's total. Returns ``(B,)`` and ``(B, 5)``.
+    xc) / half_x`` clipped to [-1, 1] (so ``bend`` is its rise at both ends, pooled pixels: > 0
+    a smile, < 0 a frown; past the ends the line runs level); across the line it is the soft
+    interval of half-thickness ``_BAND_FLOOR alpha r_min + r_y``. Column sums come from
+    :func:`_band_tables`, interpolated linearly (the slopes from their own table). ``maps`` (B,)
+    says which map of the tables each band lies on, ``s_sum`` is that map's total. Returns
+    ``(B,)`` and ``(B, 5)``.
     """
     table, mass, t0 = tables
-    n_t, w = table.shape[1], table.shape[2]
+    n_t, w = mass.shape[0] + 1, table.shape[1]
     xc, yc, bend = theta[:, 0:1], theta[:, 1:2], theta[:, 4:5]
     half_x = (r_min + theta[:, 2])[:, None]
     half_y = (_BAND_FLOOR * alpha * r_min + theta[:, 3])[:, None]
@@ -296,21 +299,23 @@ def _band_cost_and_grad(
     t = torch.arange(w, dtype=theta.dtype, device=theta.device) - xc
     p, q = torch.sigmoid(g * (t + half_x)), torch.sigmoid(g * (half_x - t))
     box = p * q  # the soft span across x and its derivatives w.r.t. xc and half_x
-    box_c, box_h = g * box * (p - q), g * box * (2 - p - q)
+    g_box = g * box
+    box_c, box_h = g_box * (p - q), g_box * (2 - p - q)
     u = t / half_x
     flat = u.abs() >= 1  # past the span's ends the centre line runs on level
     u = u.clamp(-1, 1)
-    centre = yc + bend * u * u
-    # both edges of the band in every column (lower, then upper) as positions in the tables;
-    # P and dP/dt read at the two table points around each and interpolated linearly
-    pos = (torch.cat([centre - half_y, centre + half_y], -1) - t0) / _BAND_STEP  # (B, 2w)
-    pos = pos.clamp(0, n_t - 1)
+    u2 = u * u
+    # both edges of the band in every column (lower, then upper) as positions in the tables
+    # (spacing 1); P and dP/dt read at the two table points around each, interpolated linearly
+    centre = yc - t0 + bend * u2
+    pos = torch.cat([centre - half_y, centre + half_y], -1).clamp(0, n_t - 1)  # (B, 2w)
     j = pos.floor().clamp_max(n_t - 2)
     frac = (pos - j)[..., None]
     j = j.long()
-    rows = j * w + torch.arange(w, device=theta.device).repeat(2) + maps[:, None] * (n_t * w)
-    read = F.embedding(torch.cat([rows, rows + w], -1), table.view(-1, 2))  # (B, 4w, 2)
-    at = read[:, : 2 * w] + frac * (read[:, 2 * w :] - read[:, : 2 * w])
+    rows = (maps[:, None] * w + torch.arange(w, device=theta.device).repeat(2)) * n_t + j
+    entries = table.reshape(-1)  # a view: overlapping rows of four, P_j, P'_j, P_j+1, P'_j+1
+    read = F.embedding(rows, entries.as_strided((entries.numel() // 2 - 1, 4), (2, 1)))
+    at = read[..., :2] + frac * (read[..., 2:] - read[..., :2])  # (B, 2w, 2)
     ones = F.embedding(j, mass)  # (B, 2w, 4)
     ones = ones[..., :2] + frac * (ones[..., 2:] - ones[..., :2])
     # per column, for s and for 1 (the window's mass): the sum inside the band (P at the lower
@@ -321,9 +326,8 @@ def _band_cost_and_grad(
     per_column = torch.cat([diff.movedim(-1, 1),
                             -(both[:, :, 0, :, 1] + both[:, :, 1, :, 1])[:, None]], 1)
     # ... weighted by the span across x and by the centre line's derivatives (d/dyc = 1)
-    bent = box * bend * ~flat / half_x
-    weights = torch.stack([box, box_c, box_h, -2 * bent * u, -2 * bent * u * u, box * u * u],
-                          -1)  # (B, w, 6)
+    bent = (-2 * bend / half_x) * box * ~flat
+    weights = torch.stack([box, box_c, box_h, bent * u, bent * u2, box * u2], -1)  # (B, w, 6)
     r = torch.bmm(per_column.flatten(1, 2), weights)  # (B, 6, 6): rows (inside, d/dcentre,
     sums = r[:, 0:2, 0]  # d/dhalf_y) x (s, 1); the sums of s z and of z, then (B, 2, 5)
     grads = torch.stack([r[:, 0:2, 1] + r[:, 2:4, 3], r[:, 2:4, 0], r[:, 0:2, 2] + r[:, 2:4, 4],
@@ -517,7 +521,7 @@ def find_roi(
             f"images of size {big_h}x{big_w} are too small for k={k}: need at least {2 * k} "
             "pixels per side (a 2x2 pooled grid)"
         )
-    s = max_min_dif(x, k)[:, 0]
+    s = _max_min(x, k)[:, 0]  # x was checked by _as_batch, its size above
     # in the unit the cost reads: mean 1, or the given peak (any dtype, any range)
     if contrast_scale == "mean":
         s = s / s.mean((-2, -1), keepdim=True).clamp_min(1e-12)
@@ -556,23 +560,22 @@ def find_roi(
         return torch.minimum(box.clamp_min(0), size).float()
 
     history = [to_boxes(theta)]
-    if band:  # every stage's per-column tables, on all threads; and each map's total
-        tables = [_band_tables(s, gamma0 * gamma_factor**stage) for stage in range(stages)]
-        s_sum = s.sum((-2, -1))
-    with _one_cpu_thread(s.device):
-        for stage in range(stages):
-            eta = eta0 / 2**stage
-            # the images still moving, and their maps, parameters and constants: an image that
-            # has stopped leaves the batch, so the last steps of a stage cost what they use
-            idx = torch.arange(n, device=s.device)
-            s_a, th_a, r_a, al_a = s, theta, r_min, alpha_t
-            g_a = torch.full((n,), gamma0 * gamma_factor**stage, **opts)
-            if band:
-                s_a = s_sum
+    s_sum = s.sum((-2, -1))
+    for stage in range(stages):
+        eta = eta0 / 2**stage
+        # a band's per-column tables at this stage's sharpness, on all threads (one stage's at
+        # a time: about 0.3 MB per image on the paper's 80 x 148 grid)
+        tables = _band_tables(s, gamma0 * gamma_factor**stage) if band else None
+        # the images still moving, and their maps, parameters and constants: an image that
+        # has stopped leaves the batch, so the last steps of a stage cost what they use
+        idx = torch.arange(n, device=s.device)
+        s_a = s_sum if band else s
+        th_a, r_a, al_a = theta, r_min, alpha_t
+        g_a = torch.full((n,), gamma0 * gamma_factor**stage, **opts)
+        with _one_cpu_thread(s.device):
             for _ in range(max_steps):
                 if band:
-                    _, grad = _band_cost_and_grad(tables[stage], idx, s_a, th_a, r_a, al_a,
-                                                  g_a, h)
+                    _, grad = _band_cost_and_grad(tables, idx, s_a, th_a, r_a, al_a, g_a, h)
                 else:
                     _, grad = _cost_and_grad(s_a, th_a, r_a, al_a, g_a)
                 new = th_a + eta * grad.clamp(-clip, clip)
@@ -588,8 +591,8 @@ def find_roi(
                         break
                     idx, s_a, th_a = idx[keep], s_a[keep], th_a[keep]
                     r_a, al_a, g_a = r_a[keep], al_a[keep], g_a[keep]
-            theta = theta.index_copy(0, idx, th_a)
-            history.append(to_boxes(theta))
+        theta = theta.index_copy(0, idx, th_a)
+        history.append(to_boxes(theta))
     return (history[-1], history) if return_history else history[-1]
 
 
