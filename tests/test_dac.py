@@ -397,6 +397,22 @@ def test_a_band_follows_a_frowning_arch_that_a_box_cuts():
     assert kept["band"] >= 0.97 and kept["band"] > kept["box"] + 0.02, kept
 
 
+def test_the_band_takes_over_from_the_box_at_band_from_stage():
+    """Stage by stage: before ``band_from_stage`` the search is the box's, from it the band's;
+    with 0 the first stage is already the band's, and past the last stage only the box runs."""
+    torch.manual_seed(7)
+    x = torch.rand(2, 60, 100)
+    x[:, 15:45, 10:90] += torch.rand(2, 30, 80)
+    _, box = find_roi(x, k=5, shape="box", return_history=True)
+    _, band = find_roi(x, k=5, return_history=True)  # band_from_stage=1
+    _, band_0 = find_roi(x, k=5, band_from_stage=0, return_history=True)
+    torch.testing.assert_close(band[1], box[1])  # stage 1 climbed the box
+    assert float((band_0[1] - box[1]).abs().max()) > 0  # ... unless the band starts at once
+    torch.testing.assert_close(find_roi(x, k=5, band_from_stage=4), box[-1])
+    with pytest.raises(ValueError, match="band_from_stage"):
+        find_roi(x, k=5, band_from_stage=-1)
+
+
 @pytest.mark.parametrize("shape", ["rectangle", "Band", 1, True])
 def test_shape_bad_values_raise(shape):
     for call in (lambda: find_roi(torch.rand(40, 40), shape=shape),
